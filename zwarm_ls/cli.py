@@ -1,0 +1,317 @@
+"""`zwarm-ls`: the daemon (`serve`) and a headless CLI over the same session service,
+for scripts and terminals. Every command takes `--json` for machine-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from .config import load_config
+from .costs import format_cost
+from .errors import ZwarmError
+from .protocol import (
+    CleanParams,
+    ConverseParams,
+    DelegateParams,
+    EndParams,
+    ListParams,
+    Model,
+    SessionRef,
+    SessionSummary,
+    Status,
+    Step,
+    TrajectoryParams,
+    WaitParams,
+)
+from .service import SessionService
+
+STATUS_ICONS = {"pending": "…", "running": "▶", "completed": "✓", "failed": "✗", "killed": "■"}
+
+
+def _print_json(model: Model | dict) -> None:
+    print(json.dumps(model.wire() if isinstance(model, Model) else model), flush=True)
+
+
+def format_session(s: SessionSummary) -> str:
+    flag = " !" if s.needs_attention else ""
+    task = " ".join(s.task.split())[:50]
+    return (f"{s.short_id}  {STATUS_ICONS.get(s.status, '?')} {s.status:<9} {s.adapter:<6} "
+            f"t{s.turn} {s.step_count:>4} steps {format_cost(s.cost_usd):>8}  {task}{flag}")
+
+
+def format_step(step: Step, full: bool = False) -> str:
+    code = f" (exit {step.exit_code})" if step.exit_code is not None else ""
+    line = f"#{step.index:<4} t{step.turn} {step.kind:<11} {step.summary}{code}"
+    if full and step.detail and step.detail != step.summary:
+        body = "\n".join("      " + ln for ln in step.detail.splitlines())
+        line += "\n" + body
+    return line
+
+
+async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.list(ListParams(status=args.status))
+    if args.json:
+        _print_json(result)
+        return 0
+    c = result.counts
+    print(f"{c.total} sessions: {c.running} running, {c.completed} completed, {c.failed} failed, "
+          f"{c.killed} killed, {c.needs_attention} need attention")
+    for s in result.sessions:
+        print(format_session(s))
+    return 0
+
+
+async def cmd_show(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.check(SessionRef(session_id=args.id))
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}  turn "
+          f"{result.turn}  {format_cost(result.cost_usd)}  {result.runtime_s:.1f}s")
+    print(f"task: {result.task}")
+    if result.error:
+        print(f"error: {result.error}")
+    print(f"\n{result.response or '(no response yet)'}")
+    return 0
+
+
+async def cmd_traj(svc: SessionService, args: argparse.Namespace) -> int:
+    session_id = svc.resolve(args.id)
+
+    def emit(steps: list[Step]) -> None:
+        for step in steps:
+            if args.json:
+                _print_json(step)
+            else:
+                print(format_step(step, args.full), flush=True)
+
+    if not args.follow:
+        result = await svc.trajectory(TrajectoryParams(session_id=session_id, full=args.full))
+        emit(result.steps)
+        return 0
+    # Subscribe first, then read what is there, so nothing falls between the two.
+    updates = svc.updates()
+    pending = asyncio.ensure_future(anext(updates))
+    result = await svc.trajectory(TrajectoryParams(session_id=session_id, full=True))
+    emit(result.steps)
+    next_index = result.next_index
+    status = result.status
+    while status.is_active:
+        update = await pending
+        pending = asyncio.ensure_future(anext(updates))
+        if update.session.id != session_id:
+            continue
+        emit([s for s in update.new_steps if s.index >= next_index])
+        next_index = max([next_index, *(s.index + 1 for s in update.new_steps)])
+        status = update.session.status
+    pending.cancel()
+    summary = svc.index.summary(session_id)
+    if not args.json:
+        tail = f": {summary.error}" if summary.error else ""
+        print(f"session {summary.short_id} {summary.status}{tail}", flush=True)
+    return 0 if summary.status == Status.COMPLETED else 1
+
+
+async def _wait_and_report(svc: SessionService, session_id: str, as_json: bool) -> int:
+    while True:
+        result = await svc.wait(WaitParams(session_ids=[session_id], timeout_s=300))
+        if result.finished:
+            break
+    check = await svc.check(SessionRef(session_id=session_id))
+    if as_json:
+        _print_json(check)
+    else:
+        print(f"{check.status}: {check.error or check.response or '(no response)'}")
+    return 0 if check.status == Status.COMPLETED else 1
+
+
+async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
+    task = args.task if args.task != "-" else sys.stdin.read()
+    result = await svc.delegate(DelegateParams(task=task, adapter=args.adapter, model=args.model,
+                                               working_dir=args.dir))
+    if args.wait:
+        if not args.json:
+            print(f"session {result.short_id} started ({result.adapter}/{result.model})",
+                  flush=True)
+        return await _wait_and_report(svc, result.session_id, args.json)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}")
+    return 0
+
+
+async def cmd_converse(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.converse(ConverseParams(session_id=args.id, message=args.message))
+    if args.wait:
+        return await _wait_and_report(svc, result.session_id, args.json)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result.session_id}  turn {result.turn}  {result.status}")
+    return 0
+
+
+async def cmd_end(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.end(EndParams(session_id=args.id, reason=args.reason, delete=args.delete))
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result.session_id}  {result.status}")
+    return 0
+
+
+async def cmd_wait(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.wait(WaitParams(session_ids=args.ids or None, timeout_s=args.timeout))
+    if args.json:
+        _print_json(result)
+    else:
+        for s in result.finished:
+            print(format_session(s))
+        if result.timed_out:
+            print(f"timed out; still running: {', '.join(i[:8] for i in result.still_running)}")
+    return 0 if result.finished else 1
+
+
+async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
+    result = await svc.clean(CleanParams(keep_days=args.keep_days, dry_run=args.dry_run))
+    if args.json:
+        _print_json(result)
+    else:
+        verb = "would remove" if args.dry_run else "removed"
+        print(f"{verb} {len(result.removed)} sessions")
+    return 0
+
+
+INIT_FILES = {
+    "config.toml": "[daemon]\n# allowed_dirs = [\"services\"]   # where agents may work; "
+                   "default: this project only\ndefault_adapter = \"codex\"\n\n"
+                   "[orchestrator]\nprovider = \"openai\"\nmodel = \"gpt-5-mini\"\nmax_steps = 50\n",
+    "codex.toml": "model = \"gpt-5.1-codex-mini\"\nsandbox = \"workspace-write\"\n"
+                  "# full_danger = true   # no sandbox, no approvals: only if you mean it\n",
+    "claude.toml": "model = \"sonnet\"\npermission_mode = \"acceptEdits\"\n"
+                   "# allowed_tools = [\"Bash\"]\n# full_danger = true   # bypass permissions\n",
+}
+
+
+def cmd_init(root: Path, as_json: bool) -> int:
+    zdir = root / ".zwarm"
+    (zdir / "sessions").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in INIT_FILES.items():
+        path = zdir / name
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+            written.append(str(path))
+    if as_json:
+        _print_json({"root": str(root), "written": written})
+    else:
+        print(f"initialized {zdir}" + (f" (wrote {', '.join(written)})" if written else ""))
+    return 0
+
+
+Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int]]
+COMMANDS: dict[str, Command] = {
+    "sessions": cmd_sessions, "show": cmd_show, "traj": cmd_traj, "delegate": cmd_delegate,
+    "converse": cmd_converse, "end": cmd_end, "wait": cmd_wait, "clean": cmd_clean,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=Path.cwd(),
+                        help="project directory holding .zwarm/ (default: cwd)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("--log-level", default="WARNING")
+    common.add_argument("--log-file", type=Path)
+
+    parser = argparse.ArgumentParser(prog="zwarm-ls", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", parents=[common], help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="(default) speak LSP on stdio")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--token", help="shared secret required from TCP clients")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow binding a non-loopback address (requires --token)")
+
+    p = sub.add_parser("sessions", parents=[common], help="list sessions")
+    p.add_argument("--status", choices=[s.value for s in Status])
+    p = sub.add_parser("show", parents=[common], help="status and last response of a session")
+    p.add_argument("id")
+    p = sub.add_parser("traj", parents=[common], help="a session's trajectory")
+    p.add_argument("id")
+    p.add_argument("--full", action="store_true")
+    p.add_argument("--follow", "-f", action="store_true", help="stream steps until it ends")
+    p = sub.add_parser("delegate", parents=[common], help="start a session ('-' reads stdin)")
+    p.add_argument("task")
+    p.add_argument("--adapter", choices=["codex", "claude"])
+    p.add_argument("--model")
+    p.add_argument("--dir", help="working directory (inside the allowed dirs)")
+    p.add_argument("--wait", action="store_true", help="wait for it to finish")
+    p = sub.add_parser("converse", parents=[common], help="send a session another message")
+    p.add_argument("id")
+    p.add_argument("message")
+    p.add_argument("--wait", action="store_true")
+    p = sub.add_parser("end", parents=[common], help="stop a running session")
+    p.add_argument("id")
+    p.add_argument("--delete", action="store_true", help="also remove it from the store")
+    p.add_argument("--reason")
+    p = sub.add_parser("wait", parents=[common], help="wait until one session finishes")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--timeout", type=float, default=300)
+    p = sub.add_parser("clean", parents=[common], help="remove old finished sessions")
+    p.add_argument("--keep-days", type=float, default=7)
+    p.add_argument("--dry-run", action="store_true")
+    sub.add_parser("init", parents=[common], help="create .zwarm/ with safe defaults")
+    return parser
+
+
+def setup_logging(level: str, log_file: Path | None) -> None:
+    handler: logging.Handler = (logging.FileHandler(log_file) if log_file
+                                else logging.StreamHandler(sys.stderr))  # never stdout
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+
+
+async def run_command(command: Command, args: argparse.Namespace) -> int:
+    config, _ = load_config(args.root)
+    svc = SessionService(config)
+    await svc.start()
+    try:
+        return await command(svc, args)
+    finally:
+        await svc.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, args.log_file)
+    args.root = args.root.resolve()
+    if args.command == "serve":
+        from .server import serve
+
+        return serve(args)
+    if args.command == "init":
+        return cmd_init(args.root, args.json)
+    try:
+        return asyncio.run(run_command(COMMANDS[args.command], args))
+    except ZwarmError as exc:
+        if args.json:
+            print(json.dumps({"error": {"code": exc.code, "message": exc.message,
+                                        "hint": exc.hint}}), flush=True)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The live, in-memory index of every session in a store.
+
+Built from the files, kept current by `refresh()` (called every few tens of ms by the
+watcher): it reads the change journal to learn which meta.json files were rewritten,
+tails the output files of running turns from their last byte offset, and settles a turn
+when its runner's exit record appears. Nothing is re-read whole on a poll; trajectories
+of finished sessions are parsed once, on first demand.
+
+A process that restarts rebuilds the same steps from the same bytes, so after a restart
+no step is lost or shown twice. Thread-safe: the watcher refreshes from a worker thread
+while request handlers read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .adapters import get_adapter
+from .adapters.base import StepDraft, TurnState, clip
+from .errors import AmbiguousSession, SessionNotFound
+from .protocol import Anchor, SessionSummary, Status, Step, TokenUsage
+from .runner import runner_alive
+from .store import (
+    SessionMeta,
+    Store,
+    now_iso,
+    parse_time,
+    read_json,
+    validate_id,
+    write_json_atomic,
+)
+from .turns import ExitRecord, TurnReader, finalize_turn
+
+log = logging.getLogger(__name__)
+
+ATTENTION_WINDOW = timedelta(seconds=60)
+RESCAN_INTERVAL_S = 2.0
+LIVENESS_INTERVAL_S = 1.0
+
+
+@dataclass
+class Change:
+    session_id: str
+    summary: SessionSummary | None  # None: the session was deleted
+    new_steps: list[Step] = field(default_factory=list)
+    status_changed: bool = False
+
+
+@dataclass
+class Entry:
+    meta: SessionMeta
+    steps: list[Step] | None = None  # None until someone needs them
+    reader: TurnReader | None = None  # tail of the turn that is running
+    reader_turn: int = 0
+    liveness_checked: float = 0.0
+
+
+def status_of(value: str) -> Status:
+    """A meta.json status as a Status; anything unknown (a foreign tool's) counts as failed."""
+    try:
+        return Status(value)
+    except ValueError:
+        return Status.FAILED
+
+
+class Index:
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.RLock()
+        self._entries: dict[str, Entry] = {}
+        self._journal_offset = 0
+        self._last_rescan = 0.0
+        self._started = False
+
+    # ----- refresh -----------------------------------------------------------------------
+
+    def refresh(self) -> list[Change]:
+        """Bring the index up to date with the files; return what changed."""
+        with self._lock:
+            changed, offset = self.store.read_journal(self._journal_offset)
+            self._journal_offset = offset
+            now = time.monotonic()
+            if changed is None or not self._started or now - self._last_rescan > RESCAN_INTERVAL_S:
+                changed = (changed or set()) | self._rescan_ids()
+                self._last_rescan = now
+                self._started = True
+            changes: dict[str, Change] = {}
+            for session_id in changed:
+                change = self._reload(session_id)
+                if change:
+                    changes[session_id] = change
+            for session_id, entry in list(self._entries.items()):
+                if entry.reader is not None:
+                    self._tail(session_id, entry, changes)
+            return list(changes.values())
+
+    def _rescan_ids(self) -> set[str]:
+        on_disk = set(self.store.list_ids())
+        gone = set(self._entries) - on_disk
+        new = on_disk - set(self._entries)
+        return gone | new
+
+    def _reload(self, session_id: str) -> Change | None:
+        try:
+            meta = self.store.read_meta(session_id)
+        except Exception:  # an invalid directory name in the journal
+            meta = None
+        entry = self._entries.get(session_id)
+        if meta is None:
+            if entry is None or self.store.session_dir(session_id).exists():
+                return None  # unreadable for now (being created); keep what we had
+            del self._entries[session_id]
+            return Change(session_id, None, status_changed=True)
+        if entry is None:
+            entry = self._entries[session_id] = Entry(meta=meta)
+            status_changed = True
+        else:
+            status_changed = (entry.meta.status, entry.meta.turn) != (meta.status, meta.turn)
+            if entry.meta.updated_at == meta.updated_at and not status_changed:
+                return None
+            entry.meta = meta
+        new_steps: list[Step] = []
+        behind = entry.reader is None and entry.reader_turn < meta.turn
+        if (status_of(meta.status).is_active and entry.reader_turn != meta.turn) or (
+            entry.steps is not None and behind
+        ):
+            new_steps = self._ensure_steps(entry)
+        return Change(session_id, self._summary(entry), new_steps, status_changed)
+
+    def _tail(self, session_id: str, entry: Entry, changes: dict[str, Change]) -> None:
+        assert entry.reader is not None
+        turn = entry.reader_turn
+        paths = self.store.turn_paths(session_id, turn)
+        exit_rec = ExitRecord.read(paths.exit)
+        if exit_rec is None and self._runner_vanished(entry, paths.run):
+            exit_rec = self._settle_orphan(session_id, turn, paths)
+        new = self._append(entry, turn, entry.reader.read_new(final=exit_rec is not None))
+        status_changed = False
+        if exit_rec is not None:
+            entry.reader = None
+            meta = self.store.read_meta(session_id)
+            record = meta.turn_record(turn) if meta else None
+            if meta is not None and (record is None or not record.ended_at):
+                meta = finalize_turn(self.store, session_id, turn, exit_rec)
+            if meta is not None:
+                status_changed = meta.status != entry.meta.status
+                entry.meta = meta
+        if new or status_changed:
+            change = changes.get(session_id) or Change(session_id, None)
+            change.new_steps.extend(new)
+            change.status_changed |= status_changed
+            change.summary = self._summary(entry)
+            changes[session_id] = change
+
+    def _runner_vanished(self, entry: Entry, run_path) -> bool:
+        now = time.monotonic()
+        if now - entry.liveness_checked < LIVENESS_INTERVAL_S:
+            return False
+        entry.liveness_checked = now
+        run = read_json(run_path)
+        return run is not None and not runner_alive(run)
+
+    def _settle_orphan(self, session_id: str, turn: int, paths) -> ExitRecord | None:
+        """The runner died without an exit record (SIGKILL, OOM): settle the turn here."""
+        time.sleep(0.05)  # it may have been writing the record just now
+        existing = ExitRecord.read(paths.exit)
+        if existing is not None:
+            return existing
+        log.warning("session %s turn %d: runner vanished without an exit record", session_id, turn)
+        record = ExitRecord(exit_code=None, killed=False, reason=None, ended_at=now_iso())
+        write_json_atomic(paths.exit, record.dump())
+        return record
+
+    # ----- steps -------------------------------------------------------------------------
+
+    def _append(self, entry: Entry, turn: int, drafts: list[StepDraft]) -> list[Step]:
+        assert entry.steps is not None
+        new = [
+            Step(index=len(entry.steps) + i, turn=turn, kind=d.kind, ts=d.ts or now_iso(),
+                 summary=d.summary, detail=d.detail, files=d.files, exit_code=d.exit_code)
+            for i, d in enumerate(drafts)
+        ]
+        entry.steps.extend(new)
+        return new
+
+    def _ensure_steps(self, entry: Entry) -> list[Step]:
+        """Read every turn not read yet (each finished turn once), keep a tail on a running
+        one, and return the steps that were added."""
+        meta = entry.meta
+        if entry.steps is None:
+            entry.steps, entry.reader, entry.reader_turn = [], None, 0
+        adapter = get_adapter(meta.adapter)
+        first = entry.reader_turn if entry.reader is not None else entry.reader_turn + 1
+        added: list[Step] = []
+        for turn in range(first, meta.turn + 1):
+            paths = self.store.turn_paths(meta.id, turn)
+            reader = entry.reader if entry.reader is not None and entry.reader_turn == turn \
+                else TurnReader(adapter, paths.output)
+            running = turn == meta.turn and status_of(meta.status).is_active \
+                and not paths.exit.exists()
+            added += self._append(entry, turn, reader.read_new(final=not running))
+            entry.reader, entry.reader_turn = (reader if running else None), turn
+        return added
+
+    def steps(self, session_id: str, since: int = 0) -> list[Step]:
+        with self._lock:
+            entry = self._get(session_id)
+            if entry.steps is None or (entry.reader is None and entry.reader_turn < entry.meta.turn):
+                self._ensure_steps(entry)
+            assert entry.steps is not None
+            return entry.steps[since:]
+
+    def live_state(self, session_id: str) -> TurnState | None:
+        with self._lock:
+            entry = self._get(session_id)
+            return entry.reader.state if entry.reader else None
+
+    # ----- lookup --------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        """A full session id from an id or a unique prefix of one."""
+        validate_id(ref)
+        with self._lock:
+            if ref in self._entries:
+                return ref
+            matches = [sid for sid in self._entries if sid.startswith(ref)]
+            if not matches and self.store.exists(ref):  # created a moment ago elsewhere
+                self._reload(ref)
+                return ref
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise SessionNotFound(f"no session matches '{ref}'",
+                                  hint="list sessions to see the ids (8 characters suffice)")
+        shown = ", ".join(sorted(m[:12] for m in matches)[:5])
+        raise AmbiguousSession(f"'{ref}' matches {len(matches)} sessions: {shown}",
+                               hint="give more characters of the id")
+
+    def meta(self, session_id: str) -> SessionMeta:
+        with self._lock:
+            return self._get(session_id).meta
+
+    def put_meta(self, meta: SessionMeta) -> None:
+        """Take a meta this process just wrote, without waiting for the next refresh."""
+        with self._lock:
+            entry = self._entries.get(meta.id)
+            if entry is None:
+                self._entries[meta.id] = Entry(meta=meta)
+            else:
+                entry.meta = meta
+
+    def _get(self, session_id: str) -> Entry:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            raise SessionNotFound(f"no session '{session_id}'",
+                                  hint="it may have been deleted; list sessions to see the ids")
+        return entry
+
+    def summary(self, session_id: str) -> SessionSummary:
+        with self._lock:
+            return self._summary(self._get(session_id))
+
+    def summaries(self) -> list[SessionSummary]:
+        with self._lock:
+            out = [self._summary(e) for e in self._entries.values()]
+        return sorted(out, key=lambda s: s.created_at, reverse=True)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    # ----- summaries -------------------------------------------------------------------------
+
+    def _summary(self, entry: Entry) -> SessionSummary:
+        meta = entry.meta
+        status = status_of(meta.status)
+        live = entry.reader.state if entry.reader else None
+        if entry.steps is not None:
+            step_count = len(entry.steps)
+            latest_step = entry.steps[-1].summary if entry.steps else None
+        else:
+            step_count = sum(getattr(t, "steps", 0) or 0 for t in meta.turns)
+            latest_step = getattr(meta, "latest_step", None)
+        usage = TokenUsage.model_validate(
+            {k: v for k, v in meta.token_usage.items() if k in TokenUsage.model_fields})
+        return SessionSummary(
+            id=meta.id, short_id=meta.id[:8], task=meta.task, adapter=meta.adapter,
+            model=meta.model, status=status, turn=meta.turn, working_dir=meta.working_dir,
+            created_at=meta.created_at, updated_at=meta.updated_at, step_count=step_count,
+            latest_step=latest_step,
+            latest_message=clip(latest_message(meta, live), 150) or None,
+            activity=live.activity if live and status.is_active else None,
+            needs_attention=needs_attention(meta), usage=usage, cost_usd=meta.cost_usd,
+            error=meta.error, anchor=Anchor.model_validate(meta.anchor) if meta.anchor else None,
+            source=meta.source, exit_code=meta.exit_code,
+        )
+
+
+def latest_message(meta: SessionMeta, live: TurnState | None = None) -> str:
+    if live and live.messages:
+        return live.messages[-1]
+    for message in reversed(meta.messages):
+        if message.get("role") == "assistant" and message.get("content"):
+            return str(message["content"])
+    return ""
+
+
+def ended_at(meta: SessionMeta) -> datetime | None:
+    record = meta.turn_record(meta.turn)
+    return parse_time(record.ended_at if record and record.ended_at else meta.updated_at)
+
+
+def needs_attention(meta: SessionMeta, now: datetime | None = None) -> bool:
+    """Failed, or completed within the last minute and not looked at since."""
+    status = status_of(meta.status)
+    if status == Status.FAILED:
+        return True
+    if status != Status.COMPLETED:
+        return False
+    done = ended_at(meta)
+    if done is None:
+        return False
+    viewed = parse_time(meta.viewed_at)
+    if viewed is not None and viewed >= done:
+        return False
+    return (now or datetime.now(UTC)) - done < ATTENTION_WINDOW

@@ -1,0 +1,182 @@
+"""The detached runner of one turn: `python -m zwarm_ls.runner ROOT SESSION TURN`.
+
+It detaches (double fork + setsid) so the agent outlives the daemon and the editor,
+starts the agent CLI in its own process group with the prompt file on stdin, stdout to
+turn_N.jsonl and stderr to turn_N.stderr, waits for it, settles the turn into meta.json
+and finally writes turn_N.exit.json. `launch` (daemon side) starts a runner and returns
+once the CLI is running; `terminate` ends a runner's whole process group, and never a
+process that merely reuses its pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .store import SessionMeta, Store, TurnPaths, now_iso, read_json, write_json_atomic
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """Start time of `pid` in clock ticks since boot, or None if there is no such process.
+    Together with the pid it names one process for good, which defeats pid reuse."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if fields[0] == "Z":  # a zombie has finished; treat it as gone
+        return None
+    return int(fields[19])
+
+
+def runner_alive(run: dict) -> bool:
+    pid, ticks = run.get("pid"), run.get("start_ticks")
+    return isinstance(pid, int) and ticks is not None and process_start_ticks(pid) == ticks
+
+
+# ----- daemon side -----------------------------------------------------------------------
+
+
+def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[str],
+           env: dict[str, str]) -> None:
+    """Start the runner for `turn` and return once it has started the CLI (or failed to)."""
+    paths = store.turn_paths(meta.id, turn)
+    paths.output.parent.mkdir(parents=True, exist_ok=True)
+    paths.prompt.write_text(prompt, encoding="utf-8")
+    write_json_atomic(paths.output.with_suffix(".launch.json"),
+                      {"argv": argv, "cwd": meta.working_dir})
+    with open(paths.output.with_suffix(".runner.log"), "ab") as runner_log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "zwarm_ls.runner", str(store.root), meta.id, str(turn)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=runner_log,
+            cwd=meta.working_dir, env=env, close_fds=True,
+        )
+    proc.wait()  # the intermediate process exits as soon as the CLI is started
+
+
+def terminate(paths: TurnPaths, grace_s: float = 3.0) -> bool:
+    """End the turn's process group: SIGTERM, then SIGKILL after `grace_s`.
+
+    Returns True if a live runner was signalled. Never signals a process whose start
+    time differs from the runner's record (the pid was reused by something else).
+    """
+    run = read_json(paths.run)
+    if not run or not runner_alive(run):
+        return False
+    pgid = run["pgid"]
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if paths.exit.exists() or not runner_alive(run):
+            return True
+        time.sleep(0.05)
+    if runner_alive(run):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    return True
+
+
+# ----- runner side -----------------------------------------------------------------------
+
+
+def _detach() -> int:
+    """Double fork. Returns the write end of a pipe the grandchild signals readiness on;
+    the original process waits for that byte and exits."""
+    read_fd, write_fd = os.pipe()
+    if os.fork():
+        os.close(write_fd)
+        ok = os.read(read_fd, 1)
+        os._exit(0 if ok else 1)
+    os.close(read_fd)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    return write_fd
+
+
+def _mark_running(store: Store, session_id: str, turn: int) -> None:
+    def change(m: SessionMeta) -> None:
+        rec = m.turn_record(turn)
+        if rec is not None and rec.ended_at is None:
+            rec.started_at, rec.status = now_iso(), "running"
+        if m.turn == turn and m.status in ("pending", "running"):
+            m.status, m.pid = "running", os.getpid()
+
+    store.update(session_id, change)
+
+
+def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> int:
+    from .turns import ExitRecord, finalize_turn  # after the fork: keep start-up light
+
+    paths = store.turn_paths(session_id, turn)
+    launch_spec = json.loads(paths.output.with_suffix(".launch.json").read_text())
+    pid = os.getpid()
+    write_json_atomic(paths.run, {"pid": pid, "pgid": os.getpgid(pid),
+                                  "start_ticks": process_start_ticks(pid),
+                                  "started_at": now_iso()})
+    _mark_running(store, session_id, turn)
+    killed = False
+
+    def on_term(signum: int, _frame: object) -> None:
+        nonlocal killed
+        killed = True
+        if child is not None:  # forward, in case only the runner was signalled
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+    child: subprocess.Popen[bytes] | None = None
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_code: int | None
+    reason: str | None = None
+    try:
+        with open(paths.prompt, "rb") as stdin, open(paths.output, "ab") as out, \
+                open(paths.stderr, "ab") as err:
+            child = subprocess.Popen(launch_spec["argv"], cwd=launch_spec["cwd"], stdin=stdin,
+                                     stdout=out, stderr=err, close_fds=True)
+        if ready_fd is not None:
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
+            ready_fd = None
+        exit_code = child.wait()
+    except OSError as exc:  # the CLI could not be started at all
+        with open(paths.stderr, "a", encoding="utf-8") as err:
+            err.write(f"cannot start {launch_spec['argv'][0]}: {exc}\n")
+        exit_code, reason = 127, None
+    finally:
+        if ready_fd is not None:
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
+    record = ExitRecord(exit_code=exit_code, killed=killed, reason=reason, ended_at=now_iso())
+    try:
+        finalize_turn(store, session_id, turn, record)
+    finally:
+        write_json_atomic(paths.exit, record.dump())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print("usage: python -m zwarm_ls.runner ROOT SESSION_ID TURN", file=sys.stderr)
+        return 2
+    root, session_id, turn = Path(args[0]), args[1], int(args[2])
+    store = Store(root)
+    store.session_dir(session_id)  # validates the id before anything is touched
+    ready_fd = _detach()
+    try:
+        return run_turn(store, session_id, turn, ready_fd)
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""The session service: every session verb, used by the LSP server, the headless CLI
+and the orchestrator tools alike. It validates, writes the store, starts runners, and
+answers reads from the live index. File and process work runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from . import runner
+from .adapters import get_adapter
+from .config import Config
+from .errors import ExecutorMissing, InvalidParams, PolicyViolation, SessionStateError
+from .index import Change, Index, latest_message, status_of
+from .protocol import (
+    CheckResult,
+    CleanParams,
+    CleanResult,
+    ConverseParams,
+    ConverseResult,
+    DelegateParams,
+    DelegateResult,
+    EndParams,
+    EndResult,
+    ListParams,
+    ListResult,
+    PeekResult,
+    SessionCounts,
+    SessionRef,
+    SessionUpdated,
+    Status,
+    TokenUsage,
+    TrajectoryParams,
+    TrajectoryResult,
+    WaitParams,
+    WaitResult,
+)
+from .store import SessionMeta, Store, TurnRecord, now_iso, parse_time
+from .turns import ExitRecord, finalize_turn
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[SessionUpdated], Awaitable[None] | None]
+
+BUSY_TICK_S = 0.04
+IDLE_TICK_S = 0.15
+SUMMARY_DETAIL_CHARS = 2000
+
+
+def transcript_prompt(meta: SessionMeta, message: str) -> str:
+    """A continuation prompt for sessions with no native resume id (old zwarm stores):
+    the whole conversation so far, original task included, then the new message."""
+    lines = ["Continue the following conversation.", ""]
+    for m in meta.messages:
+        if m.get("role") in ("user", "assistant") and m.get("content"):
+            lines.append(f"{m['role'].upper()}: {m['content']}")
+    lines += ["", f"USER: {message}", "", "Continue from where you left off, "
+              "addressing the user's new message."]
+    return "\n".join(lines)
+
+
+class SessionService:
+    def __init__(self, config: Config, store: Store | None = None):
+        self.config = config
+        self.store = store or Store(config.root)
+        self.index = Index(self.store)
+        self._listeners: list[Listener] = []
+        self._status_event = asyncio.Event()
+        self._watch_task: asyncio.Task[None] | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the index and begin following the store."""
+        await asyncio.to_thread(self.index.refresh)
+        self._watch_task = asyncio.create_task(self._watch(), name="zwarm-watch")
+
+    async def stop(self) -> None:
+        if self._watch_task:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+
+    async def _watch(self) -> None:
+        while True:
+            try:
+                changes = await asyncio.to_thread(self.index.refresh)
+                await self._dispatch(changes)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("refreshing the session index failed")
+            busy = any(s.status.is_active for s in self.index.summaries())
+            await asyncio.sleep(BUSY_TICK_S if busy else IDLE_TICK_S)
+
+    async def poke(self) -> None:
+        """Refresh now (after this process wrote something) instead of on the next tick."""
+        await self._dispatch(await asyncio.to_thread(self.index.refresh))
+
+    async def _dispatch(self, changes: list[Change]) -> None:
+        if any(c.status_changed for c in changes):
+            self._status_event.set()
+            self._status_event = asyncio.Event()
+        for change in changes:
+            if change.summary is None:
+                continue
+            update = SessionUpdated(session=change.summary, new_steps=change.new_steps)
+            for listener in list(self._listeners):
+                try:
+                    result = listener(update)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("a session listener failed")
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every update; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def updates(self) -> AsyncIterator[SessionUpdated]:
+        queue: asyncio.Queue[SessionUpdated] = asyncio.Queue()
+        unsubscribe = self.subscribe(queue.put_nowait)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    # ----- helpers -----------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        return self.index.resolve(ref)
+
+    def _working_dir(self, requested: str | None) -> Path:
+        root = self.config.root
+        path = (root / requested).resolve() if requested else root
+        if not path.is_dir():
+            raise InvalidParams(f"workingDir '{requested}' is not an existing directory",
+                                hint="give a directory inside the project")
+        allowed = self.config.daemon.allowed_dirs
+        if allowed == ["*"]:
+            return path
+        bases = [root] if allowed is None else [(root / a).resolve() for a in allowed]
+        if not any(path == b or b in path.parents for b in bases):
+            raise PolicyViolation(
+                f"workingDir '{path}' is outside the allowed directories",
+                hint="add it to [daemon] allowed_dirs in .zwarm/config.toml",
+            )
+        return path
+
+    def _executable(self, adapter_name: str) -> tuple[list[str], dict[str, str]]:
+        adapter = get_adapter(adapter_name)
+        cfg = self.config.adapter(adapter_name)
+        env = adapter.env(cfg)
+        binary = cfg.binary or adapter.binary
+        if shutil.which(binary, path=env.get("PATH")) is None:
+            raise ExecutorMissing(
+                f"the {adapter_name} CLI ('{binary}') was not found on PATH",
+                hint=f"install it, or set `binary` in .zwarm/{adapter_name}.toml",
+            )
+        return [binary], env
+
+    async def _launch(self, meta: SessionMeta, turn: int, prompt: str) -> None:
+        adapter = get_adapter(meta.adapter)
+        cfg = self.config.adapter(meta.adapter)
+        _, env = self._executable(meta.adapter)
+        argv = adapter.command(cfg, model=meta.model, working_dir=meta.working_dir,
+                               resume_id=meta.resume_id if turn > 1 else None)
+        await asyncio.to_thread(runner.launch, self.store, meta, turn, prompt, argv, env)
+        await self.poke()
+
+    # ----- verbs -------------------------------------------------------------------------
+
+    async def delegate(self, params: DelegateParams) -> DelegateResult:
+        adapter_name = params.adapter or self.config.daemon.default_adapter
+        adapter = get_adapter(adapter_name)
+        working_dir = self._working_dir(params.working_dir)
+        self._executable(adapter_name)
+        model = params.model or self.config.adapter(adapter_name).model or adapter.default_model
+        now = now_iso()
+        meta = SessionMeta(
+            id=self.store.new_id(), task=params.task, status="pending",
+            working_dir=str(working_dir), created_at=now, updated_at=now, model=model, turn=1,
+            messages=[{"role": "user", "content": params.task, "timestamp": now,
+                       "metadata": {"turn": 1}}],
+            source=params.source or "user", adapter=adapter_name,
+            anchor=params.anchor.model_dump(mode="json") if params.anchor else None,
+            turns=[TurnRecord(turn=1)],
+        )
+        await asyncio.to_thread(self.store.create, meta)
+        self.index.put_meta(meta)
+        await self._launch(meta, 1, params.task)
+        status = self.index.meta(meta.id).status
+        return DelegateResult(session_id=meta.id, short_id=meta.id[:8], status=status_of(status),
+                              adapter=adapter_name, model=model, working_dir=str(working_dir))
+
+    async def converse(self, params: ConverseParams) -> ConverseResult:
+        session_id = self.resolve(params.session_id)
+        self._executable(self.index.meta(session_id).adapter)
+        prompt_holder: dict[str, str] = {}
+
+        def next_turn(m: SessionMeta) -> None:
+            if status_of(m.status).is_active:
+                raise SessionStateError(
+                    f"session {m.id[:8]} is still {m.status}",
+                    hint="wait for it to finish, or end it first",
+                )
+            prompt_holder["prompt"] = params.message if m.resume_id \
+                else transcript_prompt(m, params.message)
+            m.turn += 1
+            m.status, m.error, m.exit_code = "pending", None, None
+            m.messages.append({"role": "user", "content": params.message, "timestamp": now_iso(),
+                               "metadata": {"turn": m.turn}})
+            m.turns.append(TurnRecord(turn=m.turn, resumed=bool(m.resume_id)))
+
+        meta = await asyncio.to_thread(self.store.update, session_id, next_turn)
+        self.index.put_meta(meta)
+        await self._launch(meta, meta.turn, prompt_holder["prompt"])
+        return ConverseResult(session_id=session_id, turn=meta.turn,
+                              status=status_of(self.index.meta(session_id).status),
+                              resumed_natively=bool(meta.resume_id))
+
+    async def peek(self, params: SessionRef) -> PeekResult:
+        summary = self.index.summary(self.resolve(params.session_id))
+        return PeekResult(session_id=summary.id, short_id=summary.short_id, status=summary.status,
+                          is_running=summary.status.is_active,
+                          latest_message=summary.latest_message, activity=summary.activity)
+
+    async def check(self, params: SessionRef) -> CheckResult:
+        session_id = self.resolve(params.session_id)
+        await self._mark_viewed(session_id)
+        meta = self.index.meta(session_id)
+        live = self.index.live_state(session_id)
+        summary = self.index.summary(session_id)
+        message_count = len(meta.messages) + (len(live.messages) if live else 0)
+        return CheckResult(
+            session_id=session_id, short_id=session_id[:8], status=summary.status,
+            is_running=summary.status.is_active, task=meta.task, adapter=meta.adapter,
+            model=meta.model, response=latest_message(meta, live) or None, turn=meta.turn,
+            message_count=message_count, usage=summary.usage, cost_usd=meta.cost_usd,
+            runtime_s=runtime_s(meta), exit_code=meta.exit_code, error=meta.error,
+        )
+
+    async def trajectory(self, params: TrajectoryParams) -> TrajectoryResult:
+        session_id = self.resolve(params.session_id)
+        await self._mark_viewed(session_id)
+        steps = await asyncio.to_thread(self.index.steps, session_id, params.since_index)
+        if not params.full:
+            steps = [s.model_copy(update={"detail": _shorten(s.detail)}) for s in steps]
+        return TrajectoryResult(session_id=session_id,
+                                status=self.index.summary(session_id).status, steps=steps,
+                                next_index=params.since_index + len(steps))
+
+    async def list(self, params: ListParams) -> ListResult:
+        summaries = self.index.summaries()
+        counts = SessionCounts(total=len(summaries))
+        for s in summaries:
+            setattr(counts, s.status.value, getattr(counts, s.status.value) + 1)
+            counts.needs_attention += s.needs_attention
+        if params.status:
+            summaries = [s for s in summaries if s.status == params.status]
+        return ListResult(sessions=summaries, counts=counts)
+
+    async def end(self, params: EndParams) -> EndResult:
+        session_id = self.resolve(params.session_id)
+        meta = self.index.meta(session_id)
+        was_running = status_of(meta.status).is_active
+        if was_running:
+            await asyncio.to_thread(self._kill, meta)
+            if params.reason:
+                def note(m: SessionMeta) -> None:
+                    if m.status == "killed":
+                        m.error = f"ended: {params.reason}"
+                await asyncio.to_thread(self.store.update, session_id, note)
+        if params.delete:
+            await asyncio.to_thread(self.store.delete, session_id)
+            await self.poke()
+            return EndResult(session_id=session_id, status="deleted", was_running=was_running,
+                             reason=params.reason)
+        await self.poke()
+        return EndResult(session_id=session_id, status=self.index.summary(session_id).status,
+                         was_running=was_running, reason=params.reason)
+
+    def _kill(self, meta: SessionMeta) -> None:
+        """Stop the running turn and make sure it is settled as killed."""
+        paths = self.store.turn_paths(meta.id, meta.turn)
+        runner.terminate(paths)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not paths.exit.exists():
+            time.sleep(0.05)
+        current = self.store.read_meta(meta.id)
+        record = current.turn_record(meta.turn) if current else None
+        if current is not None and (record is None or not record.ended_at):
+            finalize_turn(self.store, meta.id, meta.turn,
+                          ExitRecord(exit_code=None, killed=True, ended_at=now_iso()))
+
+    async def wait(self, params: WaitParams) -> WaitResult:
+        """Return as soon as one of the sessions is no longer running, or at the timeout."""
+        ids = [self.resolve(r) for r in params.session_ids] if params.session_ids else \
+            [s.id for s in self.index.summaries() if s.status.is_active]
+        deadline = time.monotonic() + params.timeout_s
+        while True:
+            summaries = [self.index.summary(i) for i in ids]
+            finished = [s for s in summaries if not s.status.is_active]
+            running = [s.id for s in summaries if s.status.is_active]
+            remaining = deadline - time.monotonic()
+            if finished or not ids or remaining <= 0:
+                return WaitResult(finished=finished, still_running=running,
+                                  timed_out=not finished and bool(ids))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._status_event.wait(), timeout=remaining)
+
+    async def clean(self, params: CleanParams) -> CleanResult:
+        cutoff = datetime.now(UTC) - timedelta(days=params.keep_days)
+        removed = []
+        for s in self.index.summaries():
+            created = parse_time(s.created_at)
+            if not s.status.is_active and created is not None and created < cutoff:
+                removed.append(s.id)
+                if not params.dry_run:
+                    await asyncio.to_thread(self.store.delete, s.id)
+        await self.poke()
+        return CleanResult(removed=removed)
+
+    async def _mark_viewed(self, session_id: str) -> None:
+        def viewed(m: SessionMeta) -> None:
+            m.viewed_at = now_iso()
+
+        if not status_of(self.index.meta(session_id).status).is_active:
+            self.index.put_meta(await asyncio.to_thread(self.store.update, session_id, viewed))
+
+
+def runtime_s(meta: SessionMeta) -> float:
+    """Time from creation to the end of the last turn (or now, while it runs)."""
+    start = parse_time(meta.created_at)
+    if start is None:
+        return 0.0
+    record = meta.turn_record(meta.turn)
+    end = parse_time(record.ended_at) if record and record.ended_at else None
+    if end is None:
+        end = datetime.now(UTC) if status_of(meta.status).is_active else parse_time(meta.updated_at)
+    return round(max(((end or start) - start).total_seconds(), 0.0), 3)
+
+
+def _shorten(detail: str | None) -> str | None:
+    if detail is None or len(detail) <= SUMMARY_DETAIL_CHARS:
+        return detail
+    return detail[:SUMMARY_DETAIL_CHARS] + f"\n… ({len(detail) - SUMMARY_DETAIL_CHARS} more chars)"
+
+
+__all__ = ["SessionService", "TokenUsage"]

@@ -1,0 +1,170 @@
+"""One turn of a session: reading its JSONL output incrementally, and settling how it
+ended (status, messages, usage, cost) into meta.json.
+
+`finalize_turn` is the single place a turn's outcome is decided. The runner calls it
+when the CLI exits; a daemon calls it only if the runner could not (it was SIGKILLed).
+It is idempotent, so both calling it is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .adapters import Adapter, StepDraft, TurnState, get_adapter
+from .costs import estimate_cost
+from .protocol import TokenUsage
+from .store import SessionMeta, Store, TurnRecord, now_iso, read_json
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+@dataclass
+class TurnReader:
+    """Tails one turn file by byte offset; a partial last line waits for its newline."""
+
+    adapter: Adapter
+    path: Path
+    offset: int = 0
+    partial: bytearray = field(default_factory=bytearray)
+    state: TurnState = field(default_factory=TurnState)
+
+    def read_new(self, final: bool = False) -> list[StepDraft]:
+        """Steps from bytes written since the last call. `final` flushes a last line that
+        has no newline (the writer is gone, so it will never get one)."""
+        steps: list[StepDraft] = []
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                while chunk := f.read(_CHUNK):
+                    self.offset += len(chunk)
+                    steps.extend(self._feed(chunk))
+        except FileNotFoundError:
+            pass
+        if final and self.partial:
+            steps.extend(self.adapter.parse_line(bytes(self.partial), self.state))
+            self.partial.clear()
+        return steps
+
+    def _feed(self, chunk: bytes) -> list[StepDraft]:
+        steps: list[StepDraft] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            if self.partial:
+                self.partial += chunk[start:end]
+                line = bytes(self.partial)
+                self.partial.clear()
+            else:
+                line = chunk[start:end]
+            steps.extend(self.adapter.parse_line(line, self.state))
+            start = end + 1
+        self.partial += chunk[start:]
+        return steps
+
+
+@dataclass(frozen=True)
+class ExitRecord:
+    exit_code: int | None
+    killed: bool = False
+    reason: str | None = None
+    ended_at: str = ""
+
+    @classmethod
+    def read(cls, path: Path) -> ExitRecord | None:
+        data = read_json(path)
+        if data is None:
+            return None
+        return cls(exit_code=data.get("exit_code"), killed=bool(data.get("killed")),
+                   reason=data.get("reason"), ended_at=data.get("ended_at") or "")
+
+    def dump(self) -> dict:
+        return {"exit_code": self.exit_code, "killed": self.killed, "reason": self.reason,
+                "ended_at": self.ended_at or now_iso()}
+
+
+def stderr_tail(path: Path, limit: int = 600) -> str | None:
+    """The last lines of a CLI's stderr, for an error message when it said nothing else."""
+    try:
+        data = path.read_bytes()[-4000:].decode(errors="replace").strip()
+    except OSError:
+        return None
+    lines = [ln for ln in data.splitlines() if ln.strip()]
+    return "\n".join(lines[-5:])[-limit:] if lines else None
+
+
+def turn_usage(meta: SessionMeta, turn: int, reported: TokenUsage, resume_id: str | None,
+               cumulative: bool) -> TokenUsage:
+    """This turn's own usage. A CLI that reports a running total for a resumed thread
+    (Codex) gets the earlier turns of the same thread subtracted; no double counting."""
+    if not cumulative or not resume_id:
+        return reported
+    earlier = TokenUsage()
+    for rec in meta.turns:
+        if rec.turn < turn and getattr(rec, "resume_id", None) == resume_id:
+            earlier = earlier.plus(TokenUsage.model_validate(rec.usage))
+    return reported.minus(earlier)
+
+
+def usage_dict(usage: TokenUsage) -> dict[str, int]:
+    """zwarm's token_usage keys (snake_case, with total_tokens)."""
+    return {**usage.model_dump(), "total_tokens": usage.total_tokens}
+
+
+def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord) -> SessionMeta:
+    """Settle turn `turn` into meta.json from its output file and exit record."""
+    meta = store.read_meta(session_id)
+    if meta is None:
+        raise FileNotFoundError(f"session {session_id} has no meta.json")
+    adapter = get_adapter(meta.adapter)
+    paths = store.turn_paths(session_id, turn)
+    reader = TurnReader(adapter, paths.output)
+    steps = reader.read_new(final=True)
+    state = reader.state
+    if exit_rec.killed:
+        status, error = "killed", f"ended: {exit_rec.reason}" if exit_rec.reason else "ended by user"
+    else:
+        outcome = adapter.outcome(state, exit_rec.exit_code)
+        status, error = outcome.status, outcome.error
+        if status == "failed" and (not error or "exited with code" in error):
+            error = stderr_tail(paths.stderr) or error
+    if state.malformed_lines:
+        log.warning("session %s turn %d: %d malformed output lines skipped",
+                    session_id, turn, state.malformed_lines)
+
+    def settle(m: SessionMeta) -> None:
+        rec = m.turn_record(turn)
+        if rec is None:
+            rec = TurnRecord(turn=turn)
+            m.turns.append(rec)
+        if rec.ended_at:
+            return  # already settled by someone else
+        resume_id = state.resume_id or m.resume_id
+        usage = turn_usage(m, turn, state.usage, resume_id, adapter.cumulative_usage)
+        cost = state.reported_cost if state.reported_cost is not None \
+            else estimate_cost(m.model, usage)
+        rec.ended_at = exit_rec.ended_at or now_iso()
+        rec.status, rec.exit_code, rec.error = status, exit_rec.exit_code, error
+        rec.usage, rec.cost_usd = usage_dict(usage), cost
+        rec.resume_id = state.resume_id  # type: ignore[attr-defined]
+        rec.steps = len(steps)  # type: ignore[attr-defined]
+        rec.malformed_lines = state.malformed_lines  # type: ignore[attr-defined]
+        m.messages.extend({"role": "assistant", "content": text, "timestamp": rec.ended_at,
+                           "metadata": {"turn": turn}} for text in state.messages)
+        if m.turn == turn:
+            m.status, m.exit_code, m.error, m.pid = status, exit_rec.exit_code, error, None
+        if state.resume_id:
+            m.resume_id = state.resume_id
+        total = TokenUsage()
+        for r in m.turns:
+            total = total.plus(TokenUsage.model_validate(
+                {k: v for k, v in r.usage.items() if k != "total_tokens"}))
+        m.token_usage = usage_dict(total)
+        costs = [r.cost_usd for r in m.turns if r.cost_usd is not None]
+        m.cost_usd = round(sum(costs), 6) if costs else None
+        if steps:
+            m.latest_step = steps[-1].summary  # type: ignore[attr-defined]
+
+    return store.update(session_id, settle)
