@@ -193,7 +193,8 @@ async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
 INIT_FILES = {
     "config.toml": "[daemon]\n# allowed_dirs = [\"services\"]   # where agents may work; "
                    "default: this project only\ndefault_adapter = \"codex\"\n\n"
-                   "[orchestrator]\nprovider = \"openai\"\nmodel = \"gpt-5-mini\"\nmax_steps = 50\n",
+                   "[orchestrator]\nprovider = \"openai\"\nmodel = \"gpt-5-mini\"\n"
+                   "max_steps = 50\n",
     "codex.toml": "model = \"gpt-5.1-codex-mini\"\nsandbox = \"workspace-write\"\n"
                   "# full_danger = true   # no sandbox, no approvals: only if you mean it\n",
     "claude.toml": "model = \"sonnet\"\npermission_mode = \"acceptEdits\"\n"
@@ -226,8 +227,9 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--root", type=Path, default=Path.cwd(),
-                        help="project directory holding .zwarm/ (default: cwd)")
+    common.add_argument("--root", type=Path,
+                        help="project directory holding .zwarm/ (default: the editor's "
+                             "workspace for serve, else the current directory)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
     common.add_argument("--log-level", default="WARNING")
     common.add_argument("--log-file", type=Path)
@@ -293,11 +295,12 @@ async def run_command(command: Command, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_file)
-    args.root = args.root.resolve()
     if args.command == "serve":
         from .server import serve
 
+        args.root = args.root.resolve() if args.root else None
         return serve(args)
+    args.root = (args.root or Path.cwd()).resolve()
     if args.command == "init":
         return cmd_init(args.root, args.json)
     try:

@@ -209,7 +209,8 @@ class Index:
     def steps(self, session_id: str, since: int = 0) -> list[Step]:
         with self._lock:
             entry = self._get(session_id)
-            if entry.steps is None or (entry.reader is None and entry.reader_turn < entry.meta.turn):
+            behind = entry.reader is None and entry.reader_turn < entry.meta.turn
+            if entry.steps is None or behind:
                 self._ensure_steps(entry)
             assert entry.steps is not None
             return entry.steps[since:]
@@ -281,7 +282,8 @@ class Index:
         live = entry.reader.state if entry.reader else None
         if entry.steps is not None:
             step_count = len(entry.steps)
-            latest_step = entry.steps[-1].summary if entry.steps else None
+            latest_step = next((s.summary for s in reversed(entry.steps) if s.kind != "usage"),
+                               None)
         else:
             step_count = sum(getattr(t, "steps", 0) or 0 for t in meta.turns)
             latest_step = getattr(meta, "latest_step", None)

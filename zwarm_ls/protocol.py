@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from pydantic.alias_generators import to_camel
 
 
@@ -95,21 +95,20 @@ class TokenUsage(Model):
     output_tokens: int = 0
     reasoning_tokens: int = 0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.cache_creation_input_tokens + self.output_tokens
 
     def plus(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(**{k: getattr(self, k) + getattr(other, k) for k in TokenUsage.model_fields})
+        fields = TokenUsage.model_fields
+        return TokenUsage(**{k: getattr(self, k) + getattr(other, k) for k in fields})
 
     def minus(self, other: TokenUsage) -> TokenUsage:
         """Difference, floored at zero (for cumulative counters that restart)."""
         return TokenUsage(
             **{k: max(0, getattr(self, k) - getattr(other, k)) for k in TokenUsage.model_fields}
         )
-
-    def wire(self) -> dict:
-        return {**super().wire(), "totalTokens": self.total_tokens}
 
 
 class SessionSummary(Model):
@@ -276,3 +275,30 @@ class SessionUpdated(Model):
 
     session: SessionSummary
     new_steps: list[Step] = Field(default_factory=list)
+
+
+class DecorationsParams(Model):
+    uri: str = Field(min_length=1)
+
+
+class Decoration(Model):
+    """A range an agent changed, for a sign / highlight / hover in the editor."""
+
+    range: Range
+    session_id: str
+    short_id: str
+    status: Status
+    step_index: int
+    label: str
+    hover: str
+
+
+class DecorationsResult(Model):
+    uri: str
+    decorations: list[Decoration]
+
+
+class OpenTrajectoryArgs(Model):
+    """Argument of the client-side `zwarm.openTrajectory` command used by code lenses."""
+
+    session_id: str

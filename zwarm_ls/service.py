@@ -36,7 +36,6 @@ from .protocol import (
     SessionCounts,
     SessionRef,
     SessionUpdated,
-    Status,
     TokenUsage,
     TrajectoryParams,
     TrajectoryResult,

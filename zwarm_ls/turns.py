@@ -110,7 +110,7 @@ def turn_usage(meta: SessionMeta, turn: int, reported: TokenUsage, resume_id: st
 
 def usage_dict(usage: TokenUsage) -> dict[str, int]:
     """zwarm's token_usage keys (snake_case, with total_tokens)."""
-    return {**usage.model_dump(), "total_tokens": usage.total_tokens}
+    return usage.model_dump()
 
 
 def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord) -> SessionMeta:
@@ -124,7 +124,8 @@ def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord
     steps = reader.read_new(final=True)
     state = reader.state
     if exit_rec.killed:
-        status, error = "killed", f"ended: {exit_rec.reason}" if exit_rec.reason else "ended by user"
+        status = "killed"
+        error = f"ended: {exit_rec.reason}" if exit_rec.reason else "ended by user"
     else:
         outcome = adapter.outcome(state, exit_rec.exit_code)
         status, error = outcome.status, outcome.error
@@ -164,7 +165,8 @@ def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord
         m.token_usage = usage_dict(total)
         costs = [r.cost_usd for r in m.turns if r.cost_usd is not None]
         m.cost_usd = round(sum(costs), 6) if costs else None
-        if steps:
-            m.latest_step = steps[-1].summary  # type: ignore[attr-defined]
+        telling = [s for s in steps if s.kind != "usage"]
+        if telling:
+            m.latest_step = telling[-1].summary  # type: ignore[attr-defined]
 
     return store.update(session_id, settle)

@@ -1,0 +1,117 @@
+"""Everything the server pushes without being asked: `zwarm/sessionUpdated`, one
+`$/progress` work-done token per running session, code lens refreshes, and a message
+when a session completes or fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from .adapters.base import clip
+from .protocol import SessionSummary, SessionUpdated, Status
+
+if TYPE_CHECKING:
+    from .server import ZwarmServer
+
+log = logging.getLogger(__name__)
+
+SESSION_UPDATED = "zwarm/sessionUpdated"
+LENS_REFRESH_DELAY_S = 0.1
+PROGRESS_CREATE_TIMEOUT_S = 2.0
+
+
+class SessionNotifier:
+    def __init__(self, ls: ZwarmServer):
+        self.ls = ls
+        self.pending_warnings: list[str] = []
+        self._tokens: dict[str, str] = {}
+        self._statuses: dict[str, Status] = {}
+        self._lens_refresh: asyncio.TimerHandle | None = None
+
+    async def start(self) -> None:
+        """Begin progress for sessions already running when the client connected."""
+        self.warn(self.pending_warnings)
+        for summary in self.ls.service.index.summaries():
+            self._statuses[summary.id] = summary.status
+            if summary.status.is_active:
+                await self._progress(summary)
+
+    def warn(self, warnings: list[str]) -> None:
+        for warning in warnings:
+            self.ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning,
+                                                              message=f"zwarm: {warning}"))
+
+    async def on_update(self, update: SessionUpdated) -> None:
+        summary = update.session
+        self.ls.protocol.notify(SESSION_UPDATED, update.wire())
+        previous = self._statuses.get(summary.id)
+        self._statuses[summary.id] = summary.status
+        await self._progress(summary, update)
+        if previous is not None and previous.is_active and not summary.status.is_active:
+            self._announce(summary)
+        if summary.anchor is not None:
+            self._schedule_lens_refresh()
+
+    # ----- $/progress ------------------------------------------------------------------------
+
+    def _supports_progress(self) -> bool:
+        window = self.ls.client_capabilities.window
+        return bool(window and window.work_done_progress)
+
+    async def _progress(self, s: SessionSummary, update: SessionUpdated | None = None) -> None:
+        if not self._supports_progress():
+            return
+        token = self._tokens.get(s.id)
+        progress = self.ls.work_done_progress
+        if s.status.is_active and token is None:
+            token = f"zwarm/{s.id}"
+            try:
+                await asyncio.wait_for(progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S)
+            except Exception as exc:  # the client refused or did not answer
+                log.info("no progress token for %s: %s", s.short_id, exc)
+                return
+            self._tokens[s.id] = token
+            progress.begin(token, lsp.WorkDoneProgressBegin(
+                title=f"zwarm {s.adapter} {s.short_id}", message=clip(s.task, 80),
+                cancellable=False))
+        elif s.status.is_active and token and update and update.new_steps:
+            progress.report(token, lsp.WorkDoneProgressReport(
+                message=clip(update.new_steps[-1].summary, 80)))
+        elif not s.status.is_active and token:
+            del self._tokens[s.id]
+            outcome = s.error if s.status == Status.FAILED and s.error else s.latest_step or ""
+            progress.end(token, lsp.WorkDoneProgressEnd(
+                message=clip(f"{s.status.value}: {outcome}", 80)))
+
+    # ----- messages and lenses ------------------------------------------------------------
+
+    def _announce(self, s: SessionSummary) -> None:
+        if not self.ls.service.config.daemon.show_notifications:
+            return
+        failed = s.status == Status.FAILED
+        detail = s.error if failed else s.latest_message
+        text = f"zwarm: {s.adapter} session {s.short_id} {s.status.value}"
+        self.ls.window_show_message(lsp.ShowMessageParams(
+            type=lsp.MessageType.Error if failed else lsp.MessageType.Info,
+            message=f"{text}: {clip(detail, 120)}" if detail else text))
+
+    def _supports_lens_refresh(self) -> bool:
+        workspace = self.ls.client_capabilities.workspace
+        return bool(workspace and workspace.code_lens and workspace.code_lens.refresh_support)
+
+    def _schedule_lens_refresh(self) -> None:
+        """Coalesce bursts of updates into one `workspace/codeLens/refresh`."""
+        if not self._supports_lens_refresh() or self._lens_refresh is not None:
+            return
+
+        def fire() -> None:
+            self._lens_refresh = None
+            with contextlib.suppress(Exception):
+                self.ls.workspace_code_lens_refresh(None)
+
+        self._lens_refresh = asyncio.get_running_loop().call_later(LENS_REFRESH_DELAY_S, fire)

@@ -1,0 +1,87 @@
+"""A session as a readable markdown document (the trajectory view in both editors)."""
+
+from __future__ import annotations
+
+from .costs import format_cost
+from .protocol import SessionSummary, Step
+
+OUTPUT_LINES = 40
+
+
+def _fence(text: str, lang: str = "") -> str:
+    ticks = "````" if "```" in text else "```"
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def _cap(text: str, full: bool) -> str:
+    lines = text.rstrip().splitlines()
+    if full or len(lines) <= OUTPUT_LINES:
+        return "\n".join(lines)
+    return "\n".join(lines[:OUTPUT_LINES]) + f"\n… ({len(lines) - OUTPUT_LINES} more lines)"
+
+
+def render_header(s: SessionSummary) -> str:
+    u = s.usage
+    lines = [
+        f"# {s.adapter} session {s.short_id}: {s.status.value}",
+        "",
+        f"- **task**: {' '.join(s.task.split())[:300]}",
+        f"- **adapter / model**: {s.adapter} / {s.model}",
+        f"- **status**: {s.status.value}" + (f" (exit code {s.exit_code})"
+                                             if s.exit_code is not None else ""),
+        f"- **turns**: {s.turn}  **steps**: {s.step_count}",
+        f"- **tokens**: {u.input_tokens} in ({u.cached_input_tokens} cached), "
+        f"{u.output_tokens} out",
+        f"- **cost**: {format_cost(s.cost_usd)}",
+        f"- **working dir**: `{s.working_dir}`",
+        f"- **id**: `{s.id}`",
+    ]
+    if s.activity:
+        lines.append(f"- **now**: {s.activity}")
+    if s.error:
+        lines += ["", f"> **error**: {s.error}"]
+    return "\n".join(lines)
+
+
+def render_step(step: Step, full: bool = True) -> str:
+    detail = step.detail or ""
+    head = f"**#{step.index}**"
+    if step.kind == "message":
+        return f"{head} 💬 **agent**\n\n{detail or step.summary}"
+    if step.kind == "reasoning":
+        quoted = "\n".join("> " + ln for ln in (detail or step.summary).splitlines())
+        return f"{head} 🤔 *reasoning*\n\n{quoted}"
+    if step.kind == "command":
+        code = "" if step.exit_code is None else f" → exit code {step.exit_code}"
+        command, _, output = detail.partition("\n") if detail else (step.summary, "", "")
+        out = f"\n\n{_fence(_cap(output, full), 'text')}" if output.strip() else ""
+        return f"{head} ⚙️ **command**{code}\n\n{_fence(command, 'sh')}{out}"
+    if step.kind == "file_change":
+        files = "\n".join(f"- `{f.path}`" + (f" ({f.change})" if f.change else "")
+                          for f in step.files or [])
+        return f"{head} ✏️ **file change**: {step.summary}\n\n{files}"
+    if step.kind in ("tool_call", "tool_result"):
+        label = "🔧 **tool call**" if step.kind == "tool_call" else "📤 **tool result**"
+        code = "" if step.exit_code is None else f" (exit code {step.exit_code})"
+        body = f"\n\n{_fence(_cap(detail, full))}" if detail and detail != step.summary else ""
+        return f"{head} {label}{code}: {step.summary}{body}"
+    if step.kind == "error":
+        code = "" if step.exit_code is None else f" (exit code {step.exit_code})"
+        body = f"\n\n{_fence(_cap(detail, full))}" if detail and detail != step.summary else ""
+        return f"{head} ❌ **error**{code}: {step.summary}{body}"
+    if step.kind == "usage":
+        return f"{head} 📊 *{step.summary}*"
+    return f"{head} ❔ *{step.summary}*\n\n{_fence(_cap(detail, full), 'json')}"
+
+
+def render_trajectory(summary: SessionSummary, steps: list[Step], full: bool = True) -> str:
+    parts = [render_header(summary)]
+    turn = 0
+    for step in steps:
+        if step.turn != turn:
+            turn = step.turn
+            parts.append(f"## Turn {turn}")
+        parts.append(render_step(step, full))
+    if not steps:
+        parts.append("_No steps yet._")
+    return "\n\n".join(parts) + "\n"

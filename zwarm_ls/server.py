@@ -1,0 +1,285 @@
+"""The language server: LSP and `zwarm/*` methods mapped onto the session service.
+
+Thin on purpose. Each handler validates params with the protocol models, calls the
+service or an editor-feature function, and returns the model's wire form. Errors become
+JSON-RPC errors with a message and a hint; nothing here blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from . import __version__, editor
+from .config import load_config
+from .errors import INVALID_PARAMS, ZwarmError
+from .notifications import SessionNotifier
+from .protocol import (
+    CleanParams,
+    ConverseParams,
+    DecorationsParams,
+    DecorationsResult,
+    DelegateParams,
+    EndParams,
+    ListParams,
+    Model,
+    RenderParams,
+    RenderResult,
+    SessionRef,
+    Status,
+    TrajectoryParams,
+    WaitParams,
+)
+from .render import render_trajectory
+from .service import SessionService
+
+log = logging.getLogger(__name__)
+
+DECORATION_SESSIONS = 50  # how many recent sessions contribute changed-line decorations
+
+
+def to_plain(value: Any) -> Any:
+    """pygls hands custom-method params over as namedtuples; turn them back into JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def invalid_params(exc: ValidationError) -> JsonRpcException:
+    problems = []
+    for err in exc.errors()[:3]:
+        field = ".".join(str(p) for p in err["loc"]) or "params"
+        problems.append(f"'{field}': {err['msg']}")
+    return JsonRpcException(code=INVALID_PARAMS, message="invalid params: " + "; ".join(problems),
+                            data={"hint": "see the zwarm/* protocol in the README"})
+
+
+class ZwarmServer(LanguageServer):
+    def __init__(self, root: Path | None = None, token: str | None = None):
+        super().__init__("zwarm-ls", __version__,
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.root_override = root
+        self.token = token
+        self.authorized = token is None
+        self._service: SessionService | None = None
+        self.notifier = SessionNotifier(self)
+
+    @property
+    def service(self) -> SessionService:
+        if self._service is None:
+            raise JsonRpcException(code=-32002, message="zwarm-ls is not initialized yet")
+        return self._service
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+    async def call(self, model: type[BaseModel], params: Any,
+                   handler: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Validate `params` into `model`, run `handler`, return the wire result."""
+        if not self.authorized:
+            raise JsonRpcException(code=-32600, message="unauthorized: wrong or missing token")
+        plain = to_plain(params)
+        if plain is None:
+            plain = {}
+        if not isinstance(plain, dict):
+            raise JsonRpcException(code=INVALID_PARAMS,
+                                   message="invalid params: expected an object")
+        try:
+            parsed = model.model_validate(plain)
+        except ValidationError as exc:
+            raise invalid_params(exc) from None
+        try:
+            result = await handler(parsed)
+        except ZwarmError as exc:
+            raise JsonRpcException(code=exc.code, message=exc.message, data=exc.data()) from None
+        return result.wire() if isinstance(result, Model) else result
+
+
+server = ZwarmServer()
+
+
+# ----- lifecycle ---------------------------------------------------------------------------
+
+
+def _workspace_root(ls: ZwarmServer, params: lsp.InitializeParams) -> Path:
+    if ls.root_override:
+        return ls.root_override
+    from pygls.uris import to_fs_path
+
+    for uri in [*(f.uri for f in params.workspace_folders or []), params.root_uri]:
+        path = to_fs_path(uri) if uri else None
+        if path:
+            return Path(path)
+    return Path(params.root_path) if params.root_path else Path.cwd()
+
+
+@server.feature(lsp.INITIALIZE)
+def on_initialize(ls: ZwarmServer, params: lsp.InitializeParams) -> None:
+    options = to_plain(params.initialization_options) or {}
+    if not isinstance(options, dict):
+        options = {}
+    if ls.token is not None:
+        ls.authorized = options.pop("token", None) == ls.token
+        if not ls.authorized:
+            raise JsonRpcException(code=-32600, message="unauthorized: wrong or missing token")
+    options.pop("token", None)
+    config, warnings = load_config(_workspace_root(ls, params), options)
+    ls._service = SessionService(config)
+    ls.notifier.pending_warnings = warnings
+
+
+@server.feature(lsp.INITIALIZED)
+async def on_initialized(ls: ZwarmServer, _params: lsp.InitializedParams) -> None:
+    svc = ls.service
+    await svc.start()
+    svc.subscribe(ls.notifier.on_update)
+    await ls.notifier.start()
+
+
+@server.feature(lsp.SHUTDOWN)
+async def on_shutdown(ls: ZwarmServer, _params: Any) -> None:
+    if ls._service:
+        await ls._service.stop()
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def on_configuration(ls: ZwarmServer, params: lsp.DidChangeConfigurationParams) -> None:
+    settings = to_plain(params.settings)
+    if not isinstance(settings, dict) or ls._service is None:
+        return
+    settings = settings.get("zwarm", settings)
+    config, warnings = load_config(ls.service.config.root, settings)
+    ls.service.config = config
+    ls.notifier.warn(warnings)
+
+
+# ----- zwarm/* requests, each also a workspace/executeCommand `zwarm.<name>` --------------
+
+
+def _render(svc: SessionService) -> Callable[[RenderParams], Awaitable[RenderResult]]:
+    async def render(p: RenderParams) -> RenderResult:
+        session_id = svc.resolve(p.session_id)
+        traj = await svc.trajectory(TrajectoryParams(session_id=session_id, full=True))
+        summary = svc.index.summary(session_id)
+        return RenderResult(session_id=session_id,
+                            markdown=render_trajectory(summary, traj.steps, p.full))
+    return render
+
+
+def _decorations(svc: SessionService) -> Callable[[DecorationsParams],
+                                                   Awaitable[DecorationsResult]]:
+    async def decorations(p: DecorationsParams) -> DecorationsResult:
+        path = editor.uri_path(p.uri)
+        if path is None:
+            return DecorationsResult(uri=p.uri, decorations=[])
+
+        def compute() -> DecorationsResult:
+            recent = svc.index.summaries()[:DECORATION_SESSIONS]
+            sessions = [(s, svc.index.steps(s.id)) for s in recent]
+            return DecorationsResult(uri=p.uri, decorations=editor.decorations(path, sessions))
+
+        return await asyncio.to_thread(compute)
+    return decorations
+
+
+REQUESTS: dict[str, tuple[type[BaseModel], Callable[[SessionService], Callable[[Any], Any]]]] = {
+    "delegate": (DelegateParams, lambda s: s.delegate),
+    "converse": (ConverseParams, lambda s: s.converse),
+    "peekSession": (SessionRef, lambda s: s.peek),
+    "checkSession": (SessionRef, lambda s: s.check),
+    "getTrajectory": (TrajectoryParams, lambda s: s.trajectory),
+    "listSessions": (ListParams, lambda s: s.list),
+    "endSession": (EndParams, lambda s: s.end),
+    "waitForSessions": (WaitParams, lambda s: s.wait),
+    "cleanSessions": (CleanParams, lambda s: s.clean),
+    "renderTrajectory": (RenderParams, _render),
+    "decorations": (DecorationsParams, _decorations),
+}
+
+
+def _register(name: str, model: type[BaseModel],
+              pick: Callable[[SessionService], Callable[[Any], Any]]) -> None:
+    async def request(ls: ZwarmServer, params: Any) -> Any:
+        return await ls.call(model, params, lambda p: pick(ls.service)(p))
+
+    async def command(ls: ZwarmServer, *args: Any) -> Any:
+        return await ls.call(model, args[0] if args else {}, lambda p: pick(ls.service)(p))
+
+    request.__name__ = f"zwarm_{name}"
+    command.__name__ = f"zwarm_cmd_{name}"
+    server.feature(f"zwarm/{name}")(request)
+    server.command(f"zwarm.{name}")(command)
+
+
+for _name, (_model, _pick) in REQUESTS.items():
+    _register(_name, _model, _pick)
+
+
+# ----- editor features ---------------------------------------------------------------------
+
+
+@server.feature(
+    lsp.TEXT_DOCUMENT_CODE_ACTION,
+    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix,
+                                             lsp.CodeActionKind.RefactorRewrite]),
+)
+def on_code_action(ls: ZwarmServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    uri = params.text_document.uri
+    doc = ls.workspace.get_text_document(uri)
+    path = editor.uri_path(uri) or uri
+    root = ls.service.config.root
+    shown = str(Path(path).relative_to(root)) if Path(path).is_relative_to(root) else path
+    return editor.code_actions(uri, shown, params.range, doc.lines, doc.language_id or "",
+                               params.context.diagnostics)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+def on_code_lens(ls: ZwarmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    return editor.code_lenses(params.text_document.uri, ls.service.index.summaries())
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+async def on_hover(ls: ZwarmServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    result = await _decorations(ls.service)(DecorationsParams(uri=params.text_document.uri))
+    line = params.position.line
+    hits = [d for d in result.decorations if d.range.start.line <= line <= d.range.end.line]
+    if not hits:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
+                                                value="\n\n---\n\n".join(d.hover for d in hits)))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server on stdio (default) or TCP until the client disconnects."""
+    server.root_override = args.root
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        if not loopback and not args.allow_remote:
+            log.error("refusing to listen on %s: pass --allow-remote (and --token)", host)
+            return 2
+        if not loopback and not args.token:
+            log.error("a non-loopback address requires --token")
+            return 2
+        server.token = args.token
+        server.authorized = args.token is None
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+__all__ = ["REQUESTS", "Status", "ZwarmServer", "serve", "server"]
