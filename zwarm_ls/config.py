@@ -73,6 +73,13 @@ class OrchestratorConfig(LLMConfig):
     max_context_chars: int = 400_000
     bash_timeout_s: float = 60.0
     bash_output_cap: int = 8000
+    # Added for the orchestrator package (zwarm_ls/orchestrator/).
+    stream: bool = True
+    retry_backoff_s: float = 1.0  # first retry delay; doubles per attempt, capped at 30 s
+    request_timeout_s: float = 600.0
+    tool_timeout_s: float = 120.0  # sleep/wait/bash/chat get their own, longer limits
+    chat_timeout_s: float = 900.0  # how long chat(wait_for_user_input) waits for the user
+    max_tool_output_chars: int = 20_000  # one tool result is cut to this in the history
 
 
 class WatcherSpec(Section):

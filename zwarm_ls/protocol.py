@@ -302,3 +302,144 @@ class OpenTrajectoryArgs(Model):
     """Argument of the client-side `zwarm.openTrajectory` command used by code lenses."""
 
     session_id: str
+
+
+# ----- orchestrator and pilot ------------------------------------------------------------
+# Params of the LLM-only tools (sleep, bash, chat, exit) and of the zwarm/orchestrate and
+# zwarm/pilot* requests. The orchestrator's tool schemas are generated from these models
+# and from the session requests above, so the LLM and the editor see the same shapes.
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+RunStatus = Literal["running", "exited", "budget_exhausted", "stopped", "failed"]
+
+
+class SleepParams(Model):
+    seconds: float = Field(gt=0, le=300, description="at most 300; wakes early when a "
+                           "session it watches stops running")
+    session_ids: list[str] | None = Field(default=None, description="sessions to watch "
+                                          "(default: every running session)")
+
+
+class SleepResult(Model):
+    slept_s: float
+    woke_early: bool
+    finished: list[SessionSummary]
+    still_running: list[str]
+
+
+class BashParams(Model):
+    command: str = Field(min_length=1, description="a shell command, run with `bash -c` "
+                         "in the project directory")
+    timeout_s: float | None = Field(default=None, gt=0, le=600,
+                                    description="default and cap: [orchestrator] bash_timeout_s")
+
+
+class BashResult(Model):
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    truncated: bool = False
+    cwd: str
+
+
+class ChatParams(Model):
+    message: str = Field(min_length=1)
+    wait_for_user_input: bool = True
+    options: list[str] | None = Field(default=None, description="answers to offer as buttons")
+
+
+class ChatResult(Model):
+    delivered: bool
+    answer: str | None = None
+    note: str | None = None
+
+
+class ExitParams(Model):
+    message: str = Field(default="", description="the final report for the user")
+
+
+class ExitResult(Model):
+    exited: bool = True
+
+
+class OrchestrateParams(Model):
+    task: str = Field(min_length=1)
+    max_steps: int | None = Field(default=None, ge=1, le=1000)
+    # False: answer at once with the run id and stream zwarm/orchestratorUpdated.
+    wait: bool = False
+
+
+class OrchestrateResult(Model):
+    run_id: str
+    status: RunStatus
+    step_count: int = 0
+    message: str | None = None
+    stopped_by: str | None = None
+    sessions: list[str] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class OrchestratorUpdated(Model):
+    """Payload of the zwarm/orchestratorUpdated notification (orchestrator and pilot)."""
+
+    run_id: str
+    kind: Literal["orchestrator", "pilot"]
+    status: RunStatus
+    new_steps: list[Step] = Field(default_factory=list)
+
+
+class RunTrajectoryParams(Model):
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    since_index: int = Field(default=0, ge=0)
+
+
+class RunTrajectoryResult(Model):
+    run_id: str
+    kind: Literal["orchestrator", "pilot"]
+    status: RunStatus
+    task: str
+    steps: list[Step]
+    next_index: int
+
+
+class PilotRef(Model):
+    pilot_id: str = Field(default="default", pattern=RUN_ID_PATTERN)
+
+
+class PilotParams(PilotRef):
+    message: str = Field(min_length=1)
+
+
+class PilotResult(Model):
+    pilot_id: str
+    checkpoint: str
+    reply: str
+    steps: list[Step]
+    stopped_by: str | None = None
+
+
+class CheckpointInfo(Model):
+    label: str
+    instruction: str
+    reply: str
+    step_count: int
+    created_at: str
+    current: bool = False
+
+
+class PilotHistoryResult(Model):
+    pilot_id: str
+    current: str
+    checkpoints: list[CheckpointInfo]
+
+
+class PilotGotoParams(PilotRef):
+    checkpoint: str = Field(min_length=1, description="a label like T2, its number, or root")
+
+
+class PilotGotoResult(Model):
+    pilot_id: str
+    current: str
+    # Checkpoints after `current`; the next message discards them (a new branch).
+    later: list[str]

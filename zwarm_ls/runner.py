@@ -74,7 +74,7 @@ def terminate(paths: TurnPaths, grace_s: float = 3.0) -> bool:
         os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
-        if paths.exit.exists() or not runner_alive(run):
+        if not runner_alive(run):  # it writes its exit record before it exits
             return True
         time.sleep(0.05)
     if runner_alive(run):
