@@ -77,7 +77,8 @@ def test_codex_events_map_to_steps_with_files_and_usage():
         {"type": "item.completed", "item": {"type": "web_search", "query": "pygls"}},
         {"type": "item.completed", "item": {"type": "todo_list", "items": [
             {"text": "a", "completed": True}, {"text": "b", "completed": False}]}},
-        {"type": "item.completed", "item": {"type": "error", "message": "Model metadata not found"}},
+        {"type": "item.completed", "item": {"type": "error",
+                                            "message": "Model metadata not found"}},
         {"type": "item.completed", "item": {"type": "agent_message", "text": "done"}},
         {"type": "brand.new.event", "x": 1},
         {"type": "turn.completed", "usage": {"input_tokens": 10, "cached_input_tokens": 4,
@@ -99,7 +100,7 @@ def test_codex_events_map_to_steps_with_files_and_usage():
 
 def test_codex_turn_failed_and_silent_crash_are_failures():
     state, _ = parse(codex, [{"type": "turn.failed", "error": {"message": "quota"}}])
-    assert codex.outcome(state, 1) .status == "failed" and codex.outcome(state, 1).error == "quota"
+    assert codex.outcome(state, 1).status == "failed" and codex.outcome(state, 1).error == "quota"
     state, _ = parse(codex, [{"type": "turn.started"}])
     assert codex.outcome(state, 0).status == "failed"  # zwarm called this completed (W5)
     state, _ = parse(codex, [{"type": "turn.completed", "usage": {}}])

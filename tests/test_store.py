@@ -47,7 +47,7 @@ async def test_every_adapter_and_adapterless_sessions_are_listed(legacy_service)
     assert by_id[FAILED].status == Status.FAILED and by_id[FAILED].needs_attention
     assert result.counts.total == 4 and result.counts.failed == 1
     assert by_id[CODEX].latest_message == "Fixed the off-by-one in app.py; tests pass."
-    assert [s.id for s in result.sessions][0] == FAILED  # newest first
+    assert result.sessions[0].id == FAILED  # newest first
 
 
 async def test_legacy_trajectories_parse_with_their_own_adapter(legacy_service):
