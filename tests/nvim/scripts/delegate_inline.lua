@@ -1,0 +1,42 @@
+-- :'<,'>Zwarm delegate on a visual selection: the status shows at the anchor, first
+-- running, then completed; signs mark the lines the agent changed.
+local T = require("zwarm_test")
+
+T.run(function()
+  local release = T.env("ZWARM_RELEASE")
+  vim.cmd("edit " .. T.env("ZWARM_PROJECT") .. "/app.py")
+  local buf = vim.api.nvim_get_current_buf()
+  T.setup()
+  T.client()
+  local delegated = T.capture("ZwarmDelegated")
+
+  -- Select lines 2-3 linewise, as a user would, then run the command on the range.
+  vim.cmd("normal! 2GVj\27")
+  vim.cmd("'<,'>Zwarm delegate @codex handle None in add")
+  local result = T.wait("the delegate result", function()
+    return delegated[1] and delegated[1].result
+  end)
+  T.results.delegated = result
+
+  T.results.running = T.wait("a running status at the anchor", function()
+    return T.find_mark(buf, "running")
+  end)
+  T.results.running_screen = T.screen()
+
+  io.open(release, "w"):close()
+  T.results.completed = T.wait("the completed status at the anchor", function()
+    return T.find_mark(buf, "completed")
+  end)
+  -- The agent rewrote app.py: its lines get signs once decorations come in.
+  T.wait("signs on changed lines", function()
+    for _, m in ipairs(T.extmarks(buf)) do
+      if m.sign then
+        return true
+      end
+    end
+  end)
+  vim.cmd("checktime")
+  T.results.marks = T.extmarks(buf)
+  T.results.completed_screen = T.screen()
+  T.results.lines = T.lines(buf)
+end)

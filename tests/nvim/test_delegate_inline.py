@@ -1,0 +1,61 @@
+"""`:'<,'>Zwarm delegate`: anchored session, live inline status, changed-line signs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.nvim.conftest import Nvim, save_artifact
+
+NEW_APP = "def add(a, b):\n    if a is None or b is None:\n        return None\n    return a + b\n"
+
+
+def held_turn(release: Path) -> list[dict]:
+    """A codex turn that stays running until `release` exists, then edits app.py."""
+    return [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"emit": {"type": "turn.started"}},
+        {"emit": {"type": "item.completed", "item": {"id": "i0", "type": "reasoning",
+                                                     "text": "reading add()"}}},
+        {"wait_for_file": str(release)},
+        {"write": "app.py", "text": NEW_APP},
+        {"emit": {"type": "item.completed", "item": {
+            "id": "i1", "type": "file_change", "status": "completed",
+            "changes": [{"path": "{cwd}/app.py", "kind": "update"}]}}},
+        {"emit": {"type": "item.completed", "item": {"id": "i2", "type": "agent_message",
+                                                     "text": "add() now returns None"}}},
+        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 10, "output_tokens": 5}}},
+    ]
+
+
+def test_visual_delegate_shows_live_status_at_anchor(nvim: Nvim) -> None:
+    release = nvim.tmp / "release"
+    nvim.scenario(held_turn(release))
+    result = nvim.run("delegate_inline.lua", ZWARM_RELEASE=str(release))
+
+    delegated = result["delegated"]
+    assert delegated["adapter"] == "codex"
+    short = delegated["shortId"]
+    # The anchor is the selection (0-based line 1), and the status there is the
+    # daemon's lens text, first running, then completed.
+    running, completed = result["running"], result["completed"]
+    assert running["row"] == 1 and short in running["text"]
+    assert running["hl"] == "ZwarmRunning"
+    assert completed["row"] == 1 and short in completed["text"]
+    assert completed["hl"] == "ZwarmCompleted"
+    assert any(f"delegated to codex {short}" in n for n in result.notifications())
+    # The daemon's showMessage on completion reaches vim.notify.
+    assert any(short in n and "completed" in n for n in result.notifications())
+
+    signs = sorted(m["row"] for m in result["marks"] if m.get("sign"))
+    assert signs == list(range(len(NEW_APP.splitlines())))
+    assert all(m["sign_hl"] == "ZwarmCompleted" for m in result["marks"] if m.get("sign"))
+
+    # The agent got the selected code with the user's words.
+    (call,) = nvim.invocations()
+    assert "handle None in add" in call["prompt"]
+    assert "# TODO: handle None" in call["prompt"] and "app.py, lines 2-3" in call["prompt"]
+
+    screens = (["-- running --", *result["running_screen"], "", "-- completed --",
+                *result["completed_screen"]])
+    save_artifact("inline-status.txt", "\n".join(screens) + "\n")
+    assert any(short in row and "running" in row for row in result["running_screen"])
