@@ -111,7 +111,9 @@ class SessionNotifier:
 
         def fire() -> None:
             self._lens_refresh = None
-            with contextlib.suppress(Exception):
+            try:
                 self.ls.workspace_code_lens_refresh(None)
+            except Exception:  # a client that went away must not break the update loop
+                log.exception("workspace/codeLens/refresh failed")
 
         self._lens_refresh = asyncio.get_running_loop().call_later(LENS_REFRESH_DELAY_S, fire)
