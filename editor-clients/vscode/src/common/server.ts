@@ -1,0 +1,173 @@
+// Starts, stops and restarts the language client for the zwarm-ls daemon, and is the one
+// place the rest of the extension sends requests through.
+
+import * as vscode from "vscode";
+import {
+  CodeActionRequest,
+  CodeActionTriggerKind,
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  State,
+  type Command,
+  type CodeAction,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { CLIENT_ID, CLIENT_NAME, ContextKeys, SERVER_DELEGATE_COMMAND } from "./constants";
+import { logError, logInfo, outputChannel } from "./logging";
+import { resolveServerCommand, ServerNotFound } from "./python";
+import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
+import { Methods, type SessionUpdated } from "../protocol";
+
+export class DaemonNotRunning extends Error {
+  constructor() {
+    super("the zwarm-ls daemon is not running (see the 'zwarm' output, or run 'zwarm: Restart Server')");
+  }
+}
+
+export class Daemon implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private settings: ZwarmSettings;
+  private announced = false;
+  private readonly sessionUpdated = new vscode.EventEmitter<SessionUpdated>();
+  private readonly stateChanged = new vscode.EventEmitter<boolean>();
+
+  /** Every `zwarm/sessionUpdated` push from the daemon. */
+  readonly onSessionUpdated = this.sessionUpdated.event;
+  /** Fires true when the daemon is up and initialized, false when it stops. */
+  readonly onDidChangeRunning = this.stateChanged.event;
+
+  constructor(settings: ZwarmSettings) {
+    this.settings = settings;
+  }
+
+  get isRunning(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  async start(): Promise<void> {
+    const command = resolveServerCommand(this.settings);
+    logInfo(`starting ${command.command} ${command.args.join(" ")} (from ${command.source})`);
+    const serverOptions: ServerOptions = { command: command.command, args: command.args };
+    const clientOptions: LanguageClientOptions = {
+      // Every document on disk or unsaved: agents can be asked about any file type.
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: outputChannel(),
+      initializationOptions: daemonOptions(this.settings),
+    };
+    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    client.onDidChangeState((e) => this.setRunning(e.newState === State.Running));
+    // Registered before start so no push sent right after `initialized` is missed.
+    client.onNotification(Methods.sessionUpdated, (update: SessionUpdated) => this.sessionUpdated.fire(update));
+    this.client = client;
+    await client.start();
+    this.setRunning(true);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop();
+      } catch (error) {
+        logError("stopping the daemon", error);
+      }
+    }
+    this.setRunning(false);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.startReporting();
+  }
+
+  /** Start, and tell the user (with a way to the log and settings) when it cannot. */
+  async startReporting(): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      const message = error instanceof ServerNotFound ? error.message : `could not start zwarm-ls: ${String(error)}`;
+      logError(message);
+      this.setRunning(false);
+      void vscode.window.showErrorMessage(`zwarm: ${message}`, "Open Settings", "Show Log").then((choice) => {
+        if (choice === "Open Settings") {
+          void vscode.commands.executeCommand("workbench.action.openSettings", "zwarm.");
+        } else if (choice === "Show Log") {
+          outputChannel().show();
+        }
+      });
+    }
+  }
+
+  /** New settings: restart when the way to start changed, otherwise push them live. */
+  async applySettings(settings: ZwarmSettings): Promise<void> {
+    const restart = needsRestart(this.settings, settings);
+    this.settings = settings;
+    if (restart) {
+      await this.restart();
+    } else if (this.client && this.isRunning) {
+      await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { zwarm: daemonOptions(settings) },
+      });
+    }
+  }
+
+  async request<R>(method: string, params: object): Promise<R> {
+    if (!this.client || !this.isRunning) {
+      throw new DaemonNotRunning();
+    }
+    return this.client.sendRequest<R>(method, params);
+  }
+
+  /**
+   * The daemon's "Delegate this to …" code actions for a selection. The daemon writes the
+   * task text (file, range, code) and the anchor, so every client asks it the same way.
+   */
+  async delegateActions(document: vscode.TextDocument, range: vscode.Range): Promise<Command[]> {
+    const client = this.client;
+    if (!client || !this.isRunning) {
+      throw new DaemonNotRunning();
+    }
+    const answer = await client.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: client.code2ProtocolConverter.asUri(document.uri) },
+      range: client.code2ProtocolConverter.asRange(range),
+      context: { diagnostics: [], triggerKind: CodeActionTriggerKind.Invoked },
+    });
+    const commands: Command[] = [];
+    for (const item of answer ?? []) {
+      const command = "command" in item && typeof item.command === "object" ? (item as CodeAction).command : (item as Command);
+      if (command?.command === SERVER_DELEGATE_COMMAND) {
+        commands.push(command);
+      }
+    }
+    return commands;
+  }
+
+  async executeServerCommand<R>(command: Command): Promise<R> {
+    if (!this.client || !this.isRunning) {
+      throw new DaemonNotRunning();
+    }
+    return (await this.client.sendRequest(ExecuteCommandRequest.type, {
+      command: command.command,
+      arguments: command.arguments,
+    })) as R;
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.sessionUpdated.dispose();
+    this.stateChanged.dispose();
+  }
+
+  private setRunning(running: boolean): void {
+    // The client reports Running itself and start() confirms it: announce once.
+    if (running === this.announced) {
+      return;
+    }
+    this.announced = running;
+    void vscode.commands.executeCommand("setContext", ContextKeys.serverRunning, running);
+    this.stateChanged.fire(running);
+  }
+}

@@ -1,0 +1,245 @@
+// Every command of the palette, the Sessions view and the code lenses. Each one gathers
+// input (input box, quick pick), makes one daemon request and shows the answer; failures
+// become one error message that carries the daemon's message and hint.
+
+import * as vscode from "vscode";
+import { Commands, SESSIONS_VIEW, VIEW_CONTAINER } from "../common/constants";
+import { logError, outputChannel } from "../common/logging";
+import { DaemonNotRunning, type Daemon } from "../common/server";
+import { readSettings } from "../common/settings";
+import { describeError } from "../model/errors";
+import { checkText, delegatedText, orderDelegateActions, peekText, replyText } from "../model/results";
+import { isActive, pickRow, sessionIdFromArg } from "../model/sessions";
+import {
+  Methods,
+  type CheckResult,
+  type ConverseResult,
+  type DelegateResult,
+  type EndResult,
+  type PeekResult,
+  type SessionSummary,
+} from "../protocol";
+import type { SessionStore } from "./sessionStore";
+import type { TrajectoryDocuments } from "./trajectory";
+
+interface Deps {
+  daemon: Daemon;
+  store: SessionStore;
+  trajectories: TrajectoryDocuments;
+}
+
+/** Run a command body; report a failure once, in words, instead of an unhandled rejection. */
+async function guarded(action: string, method: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    logError(action, error);
+    if (error instanceof DaemonNotRunning) {
+      const choice = await vscode.window.showErrorMessage(`zwarm: ${error.message}`, "Restart Server");
+      if (choice) {
+        await vscode.commands.executeCommand(Commands.restartServer);
+      }
+      return;
+    }
+    void vscode.window.showErrorMessage(describeError(action, method, error));
+  }
+}
+
+async function pickSession(
+  store: SessionStore,
+  title: string,
+  filter: (s: SessionSummary) => boolean = () => true,
+): Promise<string | undefined> {
+  await store.refresh();
+  const candidates = store.sessions.filter(filter);
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage("zwarm: no matching sessions.");
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(candidates.map(pickRow), {
+    title,
+    placeHolder: "Session (type to filter by id, task or status)",
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return picked?.sessionId;
+}
+
+async function sessionFor(
+  deps: Deps,
+  arg: unknown,
+  title: string,
+  filter?: (s: SessionSummary) => boolean,
+): Promise<string | undefined> {
+  return sessionIdFromArg(arg) ?? pickSession(deps.store, title, filter);
+}
+
+function offerTrajectory(deps: Deps, sessionId: string, text: string, error = false): void {
+  const show = error ? vscode.window.showErrorMessage : vscode.window.showInformationMessage;
+  void show(text, "Show Trajectory").then((choice) => {
+    if (choice) {
+      void deps.trajectories.open(sessionId);
+    }
+  });
+}
+
+async function delegateTask(deps: Deps): Promise<void> {
+  const task = await vscode.window.showInputBox({
+    title: "zwarm: Delegate Task",
+    prompt: "What should the agent do? It works in this workspace.",
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : "Describe the task"),
+  });
+  if (!task) {
+    return;
+  }
+  const adapters = [
+    { label: "Default", description: "the daemon's default agent", adapter: "" },
+    { label: "Codex", description: "Codex CLI", adapter: "codex" },
+    { label: "Claude", description: "Claude Code CLI", adapter: "claude" },
+  ];
+  const preferred = readSettings().defaultAdapter;
+  const picked = await vscode.window.showQuickPick(
+    preferred ? [...adapters.filter((a) => a.adapter === preferred), ...adapters.filter((a) => a.adapter !== preferred)] : adapters,
+    { title: "zwarm: which agent?" },
+  );
+  if (!picked) {
+    return;
+  }
+  const params = picked.adapter ? { task, adapter: picked.adapter } : { task };
+  const result = await deps.daemon.request<DelegateResult>(Methods.delegate, params);
+  offerTrajectory(deps, result.sessionId, delegatedText(result));
+}
+
+async function delegateSelection(deps: Deps): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.selection.isEmpty) {
+    void vscode.window.showWarningMessage("zwarm: select the code to delegate first.");
+    return;
+  }
+  const found = await deps.daemon.delegateActions(editor.document, editor.selection);
+  const actions = orderDelegateActions(found, readSettings().defaultAdapter);
+  if (actions.length === 0) {
+    void vscode.window.showWarningMessage("zwarm: the daemon offered no delegation for this selection.");
+    return;
+  }
+  const chosen =
+    actions.length === 1
+      ? actions[0]
+      : (await vscode.window.showQuickPick(
+          actions.map((command) => ({ label: command.title, command })),
+          { title: "zwarm: Delegate Selection" },
+        ))?.command;
+  if (!chosen) {
+    return;
+  }
+  const result = await deps.daemon.executeServerCommand<DelegateResult>(chosen);
+  offerTrajectory(deps, result.sessionId, delegatedText(result));
+}
+
+async function peek(deps: Deps, arg: unknown): Promise<void> {
+  const sessionId = await sessionFor(deps, arg, "zwarm: Peek");
+  if (sessionId) {
+    const result = await deps.daemon.request<PeekResult>(Methods.peek, { sessionId });
+    offerTrajectory(deps, result.sessionId, peekText(result));
+  }
+}
+
+async function check(deps: Deps, arg: unknown): Promise<void> {
+  const sessionId = await sessionFor(deps, arg, "zwarm: Check");
+  if (sessionId) {
+    const result = await deps.daemon.request<CheckResult>(Methods.check, { sessionId });
+    offerTrajectory(deps, result.sessionId, checkText(result), result.status === "failed");
+  }
+}
+
+async function showTrajectory(deps: Deps, arg: unknown): Promise<void> {
+  const sessionId = await sessionFor(deps, arg, "zwarm: Show Trajectory");
+  if (sessionId) {
+    await deps.trajectories.open(sessionId);
+  }
+}
+
+async function converse(deps: Deps, arg: unknown): Promise<void> {
+  const sessionId = await sessionFor(deps, arg, "zwarm: Converse");
+  if (!sessionId) {
+    return;
+  }
+  const message = await vscode.window.showInputBox({
+    title: `zwarm: message to ${sessionId.slice(0, 8)}`,
+    prompt: "The agent continues its own conversation with this message.",
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : "Write a message"),
+  });
+  if (!message) {
+    return;
+  }
+  const result = await deps.daemon.request<ConverseResult>(Methods.converse, { sessionId, message });
+  offerTrajectory(deps, result.sessionId, `zwarm: sent to ${result.sessionId.slice(0, 8)}; turn ${result.turn} is ${result.status}`);
+}
+
+async function endSession(deps: Deps, arg: unknown): Promise<void> {
+  const sessionId = await sessionFor(deps, arg, "zwarm: End Session", isActive);
+  if (!sessionId) {
+    return;
+  }
+  const confirm = await vscode.window.showWarningMessage(
+    `End zwarm session ${sessionId.slice(0, 8)}? A running agent is stopped.`,
+    { modal: true },
+    "End Session",
+  );
+  if (confirm) {
+    const result = await deps.daemon.request<EndResult>(Methods.end, { sessionId, reason: "ended from VS Code" });
+    void vscode.window.showInformationMessage(`zwarm: session ${result.sessionId.slice(0, 8)} ${result.status}`);
+  }
+}
+
+async function orchestrate(deps: Deps): Promise<void> {
+  const task = await vscode.window.showInputBox({
+    title: "zwarm: Orchestrate",
+    prompt: "A larger task: the orchestrator plans it and delegates the parts to agents.",
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : "Describe the task"),
+  });
+  if (task) {
+    const result = await deps.daemon.request<unknown>(Methods.orchestrate, { task });
+    void vscode.window.showInformationMessage(`zwarm orchestrator: ${replyText(result)}`);
+  }
+}
+
+async function pilot(deps: Deps): Promise<void> {
+  const message = await vscode.window.showInputBox({
+    title: "zwarm: Pilot",
+    prompt: "Talk to the pilot; it drives the agents turn by turn.",
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : "Write a message"),
+  });
+  if (message) {
+    const result = await deps.daemon.request<unknown>(Methods.pilot, { message });
+    void vscode.window.showInformationMessage(`zwarm pilot: ${replyText(result)}`);
+  }
+}
+
+export function registerCommands(deps: Deps): vscode.Disposable[] {
+  const on = (id: string, action: string, method: string, body: (arg: unknown) => Promise<void>) =>
+    vscode.commands.registerCommand(id, (arg: unknown) => guarded(action, method, () => body(arg)));
+  return [
+    on(Commands.delegateTask, "delegating", Methods.delegate, () => delegateTask(deps)),
+    on(Commands.delegateSelection, "delegating the selection", "zwarm.delegate", () => delegateSelection(deps)),
+    on(Commands.peek, "peek", Methods.peek, (a) => peek(deps, a)),
+    on(Commands.check, "check", Methods.check, (a) => check(deps, a)),
+    on(Commands.showTrajectory, "showing the trajectory", Methods.render, (a) => showTrajectory(deps, a)),
+    on(Commands.openTrajectory, "showing the trajectory", Methods.render, (a) => showTrajectory(deps, a)),
+    on(Commands.converse, "converse", Methods.converse, (a) => converse(deps, a)),
+    on(Commands.endSession, "ending the session", Methods.end, (a) => endSession(deps, a)),
+    on(Commands.orchestrate, "Orchestrate", Methods.orchestrate, () => orchestrate(deps)),
+    on(Commands.pilot, "Pilot", Methods.pilot, () => pilot(deps)),
+    on(Commands.refreshSessions, "listing sessions", Methods.list, () => deps.store.refresh()),
+    vscode.commands.registerCommand(Commands.showSessions, async () => {
+      await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER}`);
+      await vscode.commands.executeCommand(`${SESSIONS_VIEW}.focus`);
+    }),
+    vscode.commands.registerCommand(Commands.restartServer, () => deps.daemon.restart()),
+    vscode.commands.registerCommand(Commands.showLog, () => outputChannel().show()),
+  ];
+}

@@ -1,0 +1,190 @@
+// How sessions are shown: tree groups, labels, icons, quick pick rows and the status bar
+// text. Everything shown is taken from what the daemon reported; nothing is computed
+// about the sessions themselves beyond choosing words and icons for them.
+
+import type { SessionCounts, SessionSummary, Status } from "../protocol";
+
+export interface StatusLook {
+  /** A codicon id (`$(id)` in labels, `new ThemeIcon(id)` in trees). */
+  icon: string;
+  /** A theme color id for the icon, or undefined for the default foreground. */
+  color?: string;
+}
+
+const LOOKS: Record<Status, StatusLook> = {
+  pending: { icon: "clock", color: "charts.yellow" },
+  running: { icon: "sync~spin", color: "charts.blue" },
+  completed: { icon: "pass", color: "testing.iconPassed" },
+  failed: { icon: "error", color: "testing.iconFailed" },
+  killed: { icon: "circle-slash", color: "disabledForeground" },
+};
+
+export function statusLook(status: Status, needsAttention = false): StatusLook {
+  const look = LOOKS[status] ?? { icon: "question" };
+  // A finished session nobody looked at yet gets the warning color so it stands out.
+  if (needsAttention && status === "completed") {
+    return { icon: "pass-filled", color: "notificationsWarningIcon.foreground" };
+  }
+  return look;
+}
+
+export interface SessionGroup {
+  key: "active" | "completed" | "failed" | "killed";
+  label: string;
+  sessions: SessionSummary[];
+}
+
+const GROUP_OF: Record<Status, SessionGroup["key"]> = {
+  pending: "active",
+  running: "active",
+  completed: "completed",
+  failed: "failed",
+  killed: "killed",
+};
+
+const GROUP_LABELS: Record<SessionGroup["key"], string> = {
+  active: "Running",
+  completed: "Completed",
+  failed: "Failed",
+  killed: "Killed",
+};
+
+const GROUP_ORDER: SessionGroup["key"][] = ["active", "failed", "completed", "killed"];
+
+/** Non-empty groups in a fixed order; inside a group, the daemon's order is kept. */
+export function groupSessions(sessions: SessionSummary[]): SessionGroup[] {
+  const buckets = new Map<SessionGroup["key"], SessionSummary[]>();
+  for (const s of sessions) {
+    const key = GROUP_OF[s.status] ?? "killed";
+    buckets.set(key, [...(buckets.get(key) ?? []), s]);
+  }
+  return GROUP_ORDER.filter((k) => buckets.has(k)).map((key) => ({
+    key,
+    label: GROUP_LABELS[key],
+    sessions: buckets.get(key) ?? [],
+  }));
+}
+
+export function oneLine(text: string, max: number): string {
+  const flat = text.split(/\s+/).filter(Boolean).join(" ");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function sessionLabel(s: SessionSummary): string {
+  return oneLine(s.task, 60);
+}
+
+/** The grey text after the label: who runs it and what it did last. */
+export function sessionDescription(s: SessionSummary): string {
+  const latest = s.status === "failed" && s.error ? s.error : (s.activity ?? s.latestStep);
+  const parts = [`${s.adapter} ${s.shortId}`, s.status];
+  if (s.needsAttention) {
+    parts.push("needs attention");
+  }
+  if (latest) {
+    parts.push(oneLine(latest, 50));
+  }
+  return parts.join(" · ");
+}
+
+/** Markdown for the tree item's hover. */
+export function sessionTooltip(s: SessionSummary): string {
+  const lines = [
+    `**${s.adapter} ${s.shortId}** — ${s.status}${s.needsAttention ? " (needs attention)" : ""}`,
+    "",
+    oneLine(s.task, 300),
+    "",
+    `model \`${s.model}\` · turn ${s.turn} · ${s.stepCount} steps`,
+  ];
+  if (s.latestMessage) {
+    lines.push("", `> ${oneLine(s.latestMessage, 200)}`);
+  }
+  if (s.error) {
+    lines.push("", `**error**: ${oneLine(s.error, 200)}`);
+  }
+  return lines.join("\n");
+}
+
+export function isActive(s: SessionSummary): boolean {
+  return s.status === "running" || s.status === "pending";
+}
+
+/** `viewItem` for menus: actions like End only make sense while a session runs. */
+export function contextValue(s: SessionSummary): string {
+  return isActive(s) ? "zwarmSession.active" : "zwarmSession.done";
+}
+
+export interface PickRow {
+  label: string;
+  description: string;
+  detail: string;
+  sessionId: string;
+}
+
+export function pickRow(s: SessionSummary): PickRow {
+  const look = statusLook(s.status, s.needsAttention);
+  return {
+    label: `$(${look.icon.replace("~spin", "")}) ${s.shortId} ${sessionLabel(s)}`,
+    description: `${s.adapter} · ${s.status}`,
+    detail: oneLine(s.activity ?? s.latestStep ?? s.latestMessage ?? "", 100),
+    sessionId: s.id,
+  };
+}
+
+/** Status bar text from the daemon's counts. */
+export function statusBarText(counts: SessionCounts | undefined): string {
+  if (!counts) {
+    return "$(hubot) zwarm";
+  }
+  const running = counts.running + counts.pending;
+  const parts = ["$(hubot) zwarm"];
+  if (running > 0) {
+    parts.push(`$(sync~spin) ${running}`);
+  }
+  if (counts.needsAttention > 0) {
+    parts.push(`$(bell-dot) ${counts.needsAttention}`);
+  }
+  return parts.join(" ");
+}
+
+export function statusBarTooltip(counts: SessionCounts | undefined): string {
+  if (!counts) {
+    return "zwarm: daemon not connected";
+  }
+  return `zwarm: ${counts.running + counts.pending} running, ${counts.needsAttention} need attention, ${counts.total} sessions in all`;
+}
+
+/**
+ * Put a pushed summary into the list the daemon last returned: replace the session in
+ * place, or put a new one first (the daemon lists newest first).
+ */
+export function upsertSession(list: SessionSummary[], s: SessionSummary): SessionSummary[] {
+  const at = list.findIndex((x) => x.id === s.id);
+  if (at < 0) {
+    return [s, ...list];
+  }
+  const copy = list.slice();
+  copy[at] = s;
+  return copy;
+}
+
+/**
+ * The session a command is about, from whatever invoked it: a Sessions tree row, a code
+ * lens (`{sessionId}`), a plain id, or nothing (then the command asks).
+ */
+export function sessionIdFromArg(arg: unknown): string | undefined {
+  if (typeof arg === "string") {
+    return arg || undefined;
+  }
+  if (typeof arg !== "object" || arg === null) {
+    return undefined;
+  }
+  if ("sessionId" in arg && typeof arg.sessionId === "string") {
+    return arg.sessionId || undefined;
+  }
+  if ("session" in arg && typeof arg.session === "object" && arg.session !== null && "id" in arg.session) {
+    const id = (arg.session as { id: unknown }).id;
+    return typeof id === "string" && id ? id : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,185 @@
+// The zwarm/* wire shapes, mirrored from zwarm_ls/protocol.py (camelCase JSON, nulls
+// omitted). Only what this client reads is spelled out; the daemon is the authority.
+
+export type Status = "pending" | "running" | "completed" | "failed" | "killed";
+export type AdapterName = "codex" | "claude";
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface Anchor {
+  uri: string;
+  range: Range;
+}
+
+export interface FileTouch {
+  path: string;
+  range?: Range;
+  change?: "add" | "update" | "delete";
+}
+
+export interface Step {
+  index: number;
+  turn: number;
+  kind: string;
+  ts: string;
+  summary: string;
+  detail?: string;
+  files?: FileTouch[];
+  exitCode?: number;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  totalTokens?: number;
+}
+
+export interface SessionSummary {
+  id: string;
+  shortId: string;
+  task: string;
+  adapter: string;
+  model: string;
+  status: Status;
+  turn: number;
+  workingDir: string;
+  createdAt: string;
+  updatedAt: string;
+  stepCount: number;
+  latestStep?: string;
+  latestMessage?: string;
+  activity?: string;
+  needsAttention: boolean;
+  usage?: TokenUsage;
+  costUsd?: number;
+  error?: string;
+  anchor?: Anchor;
+  source?: string;
+  exitCode?: number;
+}
+
+export interface SessionCounts {
+  total: number;
+  running: number;
+  completed: number;
+  failed: number;
+  killed: number;
+  pending: number;
+  needsAttention: number;
+}
+
+export interface DelegateParams {
+  task: string;
+  adapter?: string;
+  model?: string;
+  workingDir?: string;
+  anchor?: Anchor;
+}
+
+export interface DelegateResult {
+  sessionId: string;
+  shortId: string;
+  status: Status;
+  adapter: string;
+  model: string;
+  workingDir: string;
+}
+
+export interface ConverseResult {
+  sessionId: string;
+  turn: number;
+  status: Status;
+  resumedNatively: boolean;
+}
+
+export interface PeekResult {
+  sessionId: string;
+  shortId: string;
+  status: Status;
+  isRunning: boolean;
+  latestMessage?: string;
+  activity?: string;
+}
+
+export interface CheckResult {
+  sessionId: string;
+  shortId: string;
+  status: Status;
+  isRunning: boolean;
+  task: string;
+  adapter: string;
+  model: string;
+  response?: string | null;
+  turn: number;
+  messageCount: number;
+  costUsd?: number | null;
+  runtimeS: number;
+  exitCode?: number;
+  error?: string;
+}
+
+export interface ListResult {
+  sessions: SessionSummary[];
+  counts: SessionCounts;
+}
+
+export interface EndResult {
+  sessionId: string;
+  status: Status | "deleted";
+  wasRunning: boolean;
+  reason?: string;
+}
+
+export interface RenderResult {
+  sessionId: string;
+  markdown: string;
+}
+
+export interface Decoration {
+  range: Range;
+  sessionId: string;
+  shortId: string;
+  status: Status;
+  stepIndex: number;
+  label: string;
+  hover: string;
+}
+
+export interface DecorationsResult {
+  uri: string;
+  decorations: Decoration[];
+}
+
+export interface SessionUpdated {
+  session: SessionSummary;
+  newSteps: Step[];
+}
+
+/** Argument of the client-side `zwarm.openTrajectory` command the daemon's code lenses use. */
+export interface OpenTrajectoryArgs {
+  sessionId: string;
+}
+
+export const Methods = {
+  delegate: "zwarm/delegate",
+  converse: "zwarm/converse",
+  peek: "zwarm/peekSession",
+  check: "zwarm/checkSession",
+  trajectory: "zwarm/getTrajectory",
+  list: "zwarm/listSessions",
+  end: "zwarm/endSession",
+  render: "zwarm/renderTrajectory",
+  decorations: "zwarm/decorations",
+  orchestrate: "zwarm/orchestrate",
+  pilot: "zwarm/pilot",
+  sessionUpdated: "zwarm/sessionUpdated",
+} as const;

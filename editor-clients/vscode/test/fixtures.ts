@@ -1,0 +1,24 @@
+import type { SessionCounts, SessionSummary } from "../src/protocol";
+
+export function summary(over: Partial<SessionSummary> = {}): SessionSummary {
+  const id = over.id ?? "0123456789abcdef";
+  return {
+    id,
+    shortId: id.slice(0, 8),
+    task: "Fix the parser",
+    adapter: "codex",
+    model: "gpt-5.1-codex-mini",
+    status: "running",
+    turn: 1,
+    workingDir: "/w",
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:00Z",
+    stepCount: 0,
+    needsAttention: false,
+    ...over,
+  };
+}
+
+export function counts(over: Partial<SessionCounts> = {}): SessionCounts {
+  return { total: 0, running: 0, completed: 0, failed: 0, killed: 0, pending: 0, needsAttention: 0, ...over };
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import {
+  contextValue,
+  groupSessions,
+  oneLine,
+  pickRow,
+  sessionDescription,
+  sessionIdFromArg,
+  statusBarText,
+  statusBarTooltip,
+  statusLook,
+  upsertSession,
+} from "../src/model/sessions";
+import { counts, summary } from "./fixtures";
+
+describe("groupSessions", () => {
+  it("groups by status in a fixed order, keeping the daemon's order inside a group", () => {
+    const list = [
+      summary({ id: "a", status: "completed" }),
+      summary({ id: "b", status: "running" }),
+      summary({ id: "c", status: "pending" }),
+      summary({ id: "d", status: "failed" }),
+      summary({ id: "e", status: "completed" }),
+    ];
+    const groups = groupSessions(list);
+    expect(groups.map((g) => [g.label, g.sessions.map((s) => s.id)])).toEqual([
+      ["Running", ["b", "c"]],
+      ["Failed", ["d"]],
+      ["Completed", ["a", "e"]],
+    ]);
+  });
+
+  it("has no groups without sessions", () => {
+    expect(groupSessions([])).toEqual([]);
+  });
+});
+
+describe("labels and looks", () => {
+  it("gives every status an icon and marks unseen completions", () => {
+    expect(statusLook("running").icon).toBe("sync~spin");
+    expect(statusLook("failed").icon).toBe("error");
+    expect(statusLook("completed", true).icon).toBe("pass-filled");
+    expect(statusLook("killed").icon).toBe("circle-slash");
+  });
+
+  it("describes a session by adapter, id, status and latest step", () => {
+    const s = summary({ latestStep: "ran  `pytest`\n ok", needsAttention: true, status: "completed" });
+    expect(sessionDescription(s)).toBe("codex 01234567 · completed · needs attention · ran `pytest` ok");
+  });
+
+  it("shows the error of a failed session", () => {
+    expect(sessionDescription(summary({ status: "failed", error: "exit 1", latestStep: "x" }))).toContain("exit 1");
+  });
+
+  it("clips long text on one line", () => {
+    expect(oneLine("a\n b   c", 10)).toBe("a b c");
+    expect(oneLine("x".repeat(20), 10)).toBe(`${"x".repeat(9)}…`);
+  });
+
+  it("lets menus tell running sessions from finished ones", () => {
+    expect(contextValue(summary({ status: "pending" }))).toBe("zwarmSession.active");
+    expect(contextValue(summary({ status: "killed" }))).toBe("zwarmSession.done");
+  });
+
+  it("makes quick pick rows that carry the full id", () => {
+    const row = pickRow(summary({ activity: "running tests" }));
+    expect(row.sessionId).toBe("0123456789abcdef");
+    expect(row.label).toBe("$(sync) 01234567 Fix the parser");
+    expect(row.detail).toBe("running tests");
+  });
+});
+
+describe("status bar", () => {
+  it("shows running and needs-attention counts from the daemon", () => {
+    expect(statusBarText(counts({ running: 2, pending: 1, needsAttention: 1 }))).toBe(
+      "$(hubot) zwarm $(sync~spin) 3 $(bell-dot) 1",
+    );
+    expect(statusBarText(counts())).toBe("$(hubot) zwarm");
+    expect(statusBarText(undefined)).toBe("$(hubot) zwarm");
+    expect(statusBarTooltip(undefined)).toContain("not connected");
+    expect(statusBarTooltip(counts({ total: 4, running: 1 }))).toBe(
+      "zwarm: 1 running, 0 need attention, 4 sessions in all",
+    );
+  });
+});
+
+describe("upsertSession", () => {
+  it("replaces a known session in place and puts a new one first", () => {
+    const list = [summary({ id: "a" }), summary({ id: "b" })];
+    const updated = upsertSession(list, summary({ id: "b", status: "completed" }));
+    expect(updated.map((s) => [s.id, s.status])).toEqual([
+      ["a", "running"],
+      ["b", "completed"],
+    ]);
+    expect(list[1].status).toBe("running");
+    expect(upsertSession(list, summary({ id: "c" })).map((s) => s.id)).toEqual(["c", "a", "b"]);
+  });
+});
+
+describe("sessionIdFromArg", () => {
+  it("reads every way a command is invoked", () => {
+    expect(sessionIdFromArg("abc")).toBe("abc");
+    expect(sessionIdFromArg({ sessionId: "lens" })).toBe("lens");
+    expect(sessionIdFromArg({ kind: "session", session: summary({ id: "tree" }) })).toBe("tree");
+    expect(sessionIdFromArg(undefined)).toBeUndefined();
+    expect(sessionIdFromArg("")).toBeUndefined();
+    expect(sessionIdFromArg({ kind: "group" })).toBeUndefined();
+  });
+});
