@@ -107,6 +107,10 @@ local function show(bufnr)
     vim.cmd(cmd)
   end
   vim.api.nvim_win_set_buf(0, bufnr)
+  -- Start at the newest step, like `tail -f`, so new steps keep scrolling into view.
+  if config.options.trajectory.follow then
+    vim.api.nvim_win_set_cursor(0, { vim.api.nvim_buf_line_count(bufnr), 0 })
+  end
 end
 
 --- Re-render a session's buffer from the daemon (if the buffer exists).

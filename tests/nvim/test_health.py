@@ -1,0 +1,46 @@
+"""`:checkhealth zwarm` with the daemon present and with it missing."""
+
+from __future__ import annotations
+
+from tests.nvim.conftest import Nvim
+
+
+def section(report: list[str], title: str) -> list[str]:
+    """The lines of one `zwarm: <title>` section of the health report."""
+    start = next(i for i, line in enumerate(report) if f"zwarm: {title}" in line)
+    rest = report[start + 1:]
+    end = next((i for i, line in enumerate(rest) if line.startswith("zwarm: ")), len(rest))
+    return rest[:end]
+
+
+def test_health_reports_ok(nvim: Nvim) -> None:
+    result = nvim.run("health.lua", OPENAI_API_KEY="sk-test")
+    report = result["report"]
+    daemon = "\n".join(section(report, "daemon"))
+    assert "OK found" in daemon and "zwarm-ls" in daemon
+    assert "OK Python 3." in daemon
+    assert "OK starts: zwarm-ls" in daemon
+    assert "ERROR" not in "\n".join(report)
+    agents = "\n".join(section(report, "agent CLIs"))
+    assert "OK OpenAI Codex CLI:" in agents and "OK Claude Code CLI:" in agents
+    assert "OPENAI_API_KEY is set" in agents
+    assert "WARNING ANTHROPIC_API_KEY is not set" in agents
+    assert "OK Neovim 0." in "\n".join(section(report, "Neovim"))
+
+
+def test_health_reports_missing_daemon(nvim: Nvim) -> None:
+    # The default command, `zwarm-ls`, on a PATH that does not have it.
+    path = nvim.env["PATH"].replace(str(nvim.env["ZWARM_LS"]).rsplit("/", 1)[0], "/nonexistent")
+    result = nvim.run("health.lua", PATH=path)
+    daemon = "\n".join(section(result["report"], "daemon"))
+    assert "ERROR daemon `zwarm-ls` not found" in daemon
+    assert "pip install zwarm-ls" in daemon
+
+
+def test_health_reports_daemon_that_does_not_start(nvim: Nvim) -> None:
+    broken = nvim.tmp / "zwarm-ls-broken"
+    broken.write_text("#!/bin/sh\necho 'cannot import zwarm_ls' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    result = nvim.run("health.lua", ZWARM_HEALTH_CMD=str(broken))
+    daemon = "\n".join(section(result["report"], "daemon"))
+    assert "does not start" in daemon and "cannot import zwarm_ls" in daemon
