@@ -16,6 +16,7 @@ from typing import Any
 from .config import load_config
 from .costs import format_cost
 from .errors import ZwarmError
+from .orchestrator import cli as orchestrator_cli
 from .protocol import (
     CleanParams,
     ConverseParams,
@@ -222,6 +223,7 @@ Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int
 COMMANDS: dict[str, Command] = {
     "sessions": cmd_sessions, "show": cmd_show, "traj": cmd_traj, "delegate": cmd_delegate,
     "converse": cmd_converse, "end": cmd_end, "wait": cmd_wait, "clean": cmd_clean,
+    **orchestrator_cli.COMMANDS,
 }
 
 
@@ -272,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-days", type=float, default=7)
     p.add_argument("--dry-run", action="store_true")
     sub.add_parser("init", parents=[common], help="create .zwarm/ with safe defaults")
+    orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
     return parser
 
 

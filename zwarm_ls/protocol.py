@@ -275,6 +275,8 @@ class SessionUpdated(Model):
 
     session: SessionSummary
     new_steps: list[Step] = Field(default_factory=list)
+    # True when the session was deleted; `session` is its last known summary.
+    removed: bool = False
 
 
 class DecorationsParams(Model):

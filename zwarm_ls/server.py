@@ -227,6 +227,12 @@ def _register(name: str, model: type[BaseModel],
 for _name, (_model, _pick) in REQUESTS.items():
     _register(_name, _model, _pick)
 
+# zwarm/orchestrate, zwarm/orchestratorTrajectory, zwarm/pilot, zwarm/pilotHistory,
+# zwarm/pilotGoto (and their zwarm.* commands) need the server for chat and notifications.
+from .orchestrator import lsp as _orchestrator_lsp  # noqa: E402
+
+_orchestrator_lsp.register(server)
+
 
 # ----- editor features ---------------------------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""The orchestrator and pilot as LSP methods:
+
+  zwarm/orchestrate             {task, maxSteps?, wait?} → {runId, status, …}
+  zwarm/orchestratorTrajectory  {runId, sinceIndex?}     → the run's steps (pilot ids too)
+  zwarm/pilot                   {message, pilotId?}      → the turn's reply and checkpoint
+  zwarm/pilotHistory            {pilotId?}               → checkpoints
+  zwarm/pilotGoto               {checkpoint, pilotId?}   → the new current checkpoint
+
+Each is also `workspace/executeCommand` `zwarm.<name>`. Steps stream to the client as
+`zwarm/orchestratorUpdated` notifications. `chat` reaches the user with a custom
+`zwarm/chat` request when the client declares `experimental.zwarm.chat`, and otherwise
+with `window/showMessageRequest` (the answer is the button the user picked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from lsprotocol import types as lsp
+from pydantic import BaseModel
+
+from ..errors import InvalidParams
+from ..protocol import (
+    OrchestrateParams,
+    OrchestrateResult,
+    OrchestratorUpdated,
+    PilotGotoParams,
+    PilotParams,
+    PilotRef,
+    RunTrajectoryParams,
+    Step,
+)
+from .orchestrator import Orchestrator, read_run, run_trajectory
+from .pilot import Pilot, pilot_path
+
+if TYPE_CHECKING:
+    from ..server import ZwarmServer
+
+log = logging.getLogger(__name__)
+
+ORCHESTRATOR_UPDATED = "zwarm/orchestratorUpdated"
+CHAT_REQUEST = "zwarm/chat"
+
+
+class LspUser:
+    """`chat` over LSP: a question the editor shows, and the answer it sends back."""
+
+    def __init__(self, ls: ZwarmServer):
+        self.ls = ls
+
+    def _custom_chat(self) -> bool:
+        experimental = self.ls.client_capabilities.experimental
+        zwarm = experimental.get("zwarm") if isinstance(experimental, dict) else None
+        return bool(isinstance(zwarm, dict) and zwarm.get("chat"))
+
+    async def ask(self, message: str, options: list[str] | None) -> str | None:
+        from ..server import to_plain
+
+        if self._custom_chat():
+            reply = to_plain(await self.ls.protocol.send_request_async(
+                CHAT_REQUEST, {"message": message, "options": options}))
+            answer = reply.get("answer") if isinstance(reply, dict) else reply
+            return str(answer) if answer is not None else None
+        actions = [lsp.MessageActionItem(title=o) for o in (options or ["OK"])]
+        picked = await self.ls.window_show_message_request_async(lsp.ShowMessageRequestParams(
+            type=lsp.MessageType.Info, message=f"zwarm asks: {message}", actions=actions))
+        return picked.title if picked is not None else None
+
+    async def tell(self, message: str) -> None:
+        self.ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info,
+                                                          message=f"zwarm: {message}"))
+
+
+class Hub:
+    """The runs and pilots of one server; pilots are loaded from disk on first use."""
+
+    def __init__(self, ls: ZwarmServer):
+        self.ls = ls
+        self.runs: dict[str, Orchestrator] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.pilots: dict[str, Pilot] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+
+    def _notifier(self, run_id: str, kind: Literal["orchestrator", "pilot"],
+                  status: Callable[[], Any]) -> Callable[[list[Step]], None]:
+        def notify(steps: list[Step]) -> None:
+            update = OrchestratorUpdated(run_id=run_id, kind=kind, status=status(),
+                                         new_steps=steps)
+            self.ls.protocol.notify(ORCHESTRATOR_UPDATED, update.wire())
+        return notify
+
+    async def orchestrate(self, p: OrchestrateParams) -> OrchestrateResult:
+        run = Orchestrator(self.ls.service, p.task, max_steps=p.max_steps,
+                           user_channel=LspUser(self.ls))
+        run.steps.sink = run._sink(self._notifier(run.run_id, "orchestrator",
+                                                  lambda: run.record.status))
+        self.runs[run.run_id] = run
+        if p.wait:
+            return await run.run()
+        task = asyncio.create_task(run.run(), name=f"zwarm-orchestrator-{run.run_id}")
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        run.save()
+        return run.result()
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("orchestrator run failed", exc_info=task.exception())
+
+    async def trajectory(self, p: RunTrajectoryParams) -> BaseModel:
+        config = self.ls.service.config
+        if p.run_id in self.runs or (config.zwarm_dir / "orchestrator" / p.run_id).is_dir():
+            return run_trajectory(config, p)
+        if pilot_path(config, p.run_id).is_file():
+            return self._pilot(p.run_id).trajectory(p.since_index)
+        read_run(config, p.run_id)  # raises the "no such run" error
+        raise InvalidParams(f"no run '{p.run_id}'")
+
+    def _pilot(self, pilot_id: str) -> Pilot:
+        if pilot_id not in self.pilots:
+            pilot = Pilot(self.ls.service, pilot_id, user_channel=LspUser(self.ls))
+            pilot.on_steps = self._notifier(pilot_id, "pilot", lambda: "running")
+            self.pilots[pilot_id] = pilot
+        return self.pilots[pilot_id]
+
+    def _lock(self, pilot_id: str) -> asyncio.Lock:
+        return self.locks.setdefault(pilot_id, asyncio.Lock())
+
+    async def pilot(self, p: PilotParams) -> BaseModel:
+        async with self._lock(p.pilot_id):
+            return await self._pilot(p.pilot_id).send(p.message)
+
+    async def history(self, p: PilotRef) -> BaseModel:
+        return self._pilot(p.pilot_id).history()
+
+    async def goto(self, p: PilotGotoParams) -> BaseModel:
+        async with self._lock(p.pilot_id):
+            return self._pilot(p.pilot_id).goto(p.checkpoint)
+
+
+Pick = Callable[[Hub], Callable[[Any], Awaitable[BaseModel]]]
+REQUESTS: dict[str, tuple[type[BaseModel], Pick]] = {
+    "orchestrate": (OrchestrateParams, lambda h: h.orchestrate),
+    "orchestratorTrajectory": (RunTrajectoryParams, lambda h: h.trajectory),
+    "pilot": (PilotParams, lambda h: h.pilot),
+    "pilotHistory": (PilotRef, lambda h: h.history),
+    "pilotGoto": (PilotGotoParams, lambda h: h.goto),
+}
+
+
+def register(server: ZwarmServer) -> None:
+    """Add the orchestrator and pilot methods (and commands) to `server`."""
+    hubs: dict[int, Hub] = {}
+
+    def hub(ls: ZwarmServer) -> Hub:
+        return hubs.setdefault(id(ls), Hub(ls))
+
+    for name, (model, pick) in REQUESTS.items():
+        _register_one(server, name, model, pick, hub)
+
+
+def _register_one(server: ZwarmServer, name: str, model: type[BaseModel], pick: Pick,
+                  hub: Callable[[ZwarmServer], Hub]) -> None:
+    async def request(ls: ZwarmServer, params: Any) -> Any:
+        return await ls.call(model, params, lambda p: pick(hub(ls))(p))
+
+    async def command(ls: ZwarmServer, *args: Any) -> Any:
+        return await ls.call(model, args[0] if args else {}, lambda p: pick(hub(ls))(p))
+
+    request.__name__ = f"zwarm_{name}"
+    command.__name__ = f"zwarm_cmd_{name}"
+    server.feature(f"zwarm/{name}")(request)
+    server.command(f"zwarm.{name}")(command)
