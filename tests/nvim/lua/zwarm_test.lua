@@ -105,9 +105,11 @@ function T.screen()
   return rows
 end
 
-function T.notified(needle)
+--- The first notification containing `needle` (or starting with it, if `at_start`).
+function T.notified(needle, at_start)
   for _, n in ipairs(T.results.notifications) do
-    if n.msg:find(needle, 1, true) then
+    local at = n.msg:find(needle, 1, true)
+    if at and (not at_start or at == 1) then
       return n
     end
   end

@@ -40,6 +40,11 @@ local handlers = {
       })
     end
   end,
+  ["zwarm/orchestratorUpdated"] = function(_, params)
+    if params and params.runId then
+      emit("ZwarmOrchestratorUpdated", params)
+    end
+  end,
   ["window/showMessage"] = function(err, params, ctx)
     if not config.options.notify then
       return vim.lsp.handlers["window/showMessage"](err, params, ctx)
@@ -208,6 +213,14 @@ function M.describe_error(err, method)
   return text
 end
 
+-- An empty Lua table encodes as a JSON array; the daemon wants an object.
+local function object(params)
+  if params == nil or (type(params) == "table" and next(params) == nil) then
+    return vim.empty_dict()
+  end
+  return params
+end
+
 ---@class zwarm.RequestOpts
 ---@field bufnr? integer
 ---@field on_error? fun(err: table): boolean|nil  return true when handled
@@ -222,7 +235,7 @@ function M.request(method, params, on_result, opts)
   opts = opts or {}
   local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
   M.with_client(bufnr, function(client)
-    call(client, "request", method, params, function(err, result)
+    call(client, "request", method, object(params), function(err, result)
       if err then
         if not (opts.on_error and opts.on_error(err)) then
           vim.notify(M.describe_error(err, method), vim.log.levels.ERROR, { title = "zwarm" })
@@ -243,7 +256,7 @@ function M.request_sync(method, params, timeout_ms)
   if not client or not client.initialized then
     return nil
   end
-  local response = call(client, "request_sync", method, params, timeout_ms, 0)
+  local response = call(client, "request_sync", method, object(params), timeout_ms, 0)
   return response and not response.err and response.result or nil
 end
 

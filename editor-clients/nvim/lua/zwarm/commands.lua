@@ -2,6 +2,7 @@
 local client = require("zwarm.client")
 local config = require("zwarm.config")
 local sessions = require("zwarm.sessions")
+local view = require("zwarm.view")
 
 local M = {}
 
@@ -9,36 +10,7 @@ local function notify(msg, level)
   vim.notify(msg, level or vim.log.levels.INFO, { title = "zwarm" })
 end
 
---- A scratch markdown buffer with `lines`, reused by name, opened in a split.
----@param name string
----@param lines string[]
----@param append? boolean keep what is there (a running conversation)
-local function scratch(name, lines, append)
-  local bufnr = vim.fn.bufnr(name)
-  if bufnr == -1 then
-    bufnr = vim.api.nvim_create_buf(false, true)
-    vim.api.nvim_buf_set_name(bufnr, name)
-    vim.bo[bufnr].filetype = "markdown"
-    vim.bo[bufnr].bufhidden = "hide"
-    vim.keymap.set("n", "q", "<cmd>close<cr>", { buffer = bufnr, nowait = true, desc = "zwarm: close" })
-  end
-  local start = append and vim.api.nvim_buf_line_count(bufnr) or 0
-  if append and start == 1 and vim.api.nvim_buf_get_lines(bufnr, 0, 1, false)[1] == "" then
-    start = 0
-  end
-  vim.api.nvim_buf_set_lines(bufnr, start, -1, false, lines)
-  vim.bo[bufnr].modified = false
-  if vim.fn.bufwinid(bufnr) == -1 then
-    vim.cmd("botright split")
-    vim.api.nvim_win_set_buf(0, bufnr)
-  end
-  vim.api.nvim_win_set_cursor(vim.fn.bufwinid(bufnr), { vim.api.nvim_buf_line_count(bufnr), 0 })
-  return bufnr
-end
-
-local function split_lines(text)
-  return vim.split(text or "", "\n", { plain = true })
-end
+local split_lines = view.split
 
 ---@param prompt string
 ---@param given string|nil
@@ -141,7 +113,7 @@ function M.check(session_id)
     end
     vim.list_extend(lines, { "", "## Last response", "" })
     vim.list_extend(lines, split_lines(r.response or "_(no response yet)_"))
-    scratch("zwarm://check/" .. r.sessionId, lines)
+    view.set(view.scratch("zwarm://check/" .. r.sessionId), lines)
   end)
 end
 
@@ -164,50 +136,14 @@ end
 
 -- ----- orchestrator and pilot -------------------------------------------------
 
---- The text of a reply whatever its exact shape: the first string field that reads
---- like one, else the whole result.
-local function reply_text(result)
-  if type(result) == "string" then
-    return result
-  end
-  if type(result) == "table" then
-    for _, key in ipairs({ "markdown", "reply", "response", "message", "text", "summary" }) do
-      if type(result[key]) == "string" then
-        return result[key]
-      end
-    end
-  end
-  return vim.inspect(result)
-end
-
-local function not_yet(method)
-  return function(err)
-    if err.code == client.METHOD_NOT_FOUND then
-      notify(("%s is not available in this zwarm-ls yet; update the daemon"):format(method),
-        vim.log.levels.WARN)
-      return true
-    end
-  end
-end
-
----@param task string
+---@param task? string
 function M.orchestrate(task)
-  with_text("Orchestrate: ", task, function(text)
-    client.request("zwarm/orchestrate", { task = text }, function(result)
-      local lines = { "## Orchestrate: " .. text:gsub("\n", " "), "" }
-      scratch("zwarm://orchestrator", vim.list_extend(lines, split_lines(reply_text(result))), true)
-    end, { on_error = not_yet("zwarm/orchestrate") })
-  end)
+  with_text("Orchestrate: ", task, require("zwarm.runs").orchestrate)
 end
 
 ---@param message? string
 function M.pilot(message)
-  with_text("Pilot: ", message, function(text)
-    client.request("zwarm/pilot", { message = text }, function(result)
-      local lines = { "## You", "", text, "", "## Pilot", "" }
-      scratch("zwarm://pilot", vim.list_extend(lines, split_lines(reply_text(result))), true)
-    end, { on_error = not_yet("zwarm/pilot") })
-  end)
+  with_text("Pilot: ", message, require("zwarm.runs").pilot)
 end
 
 -- ----- the :Zwarm command -----------------------------------------------------

@@ -33,6 +33,13 @@ local function create_autocmds()
   au("User", { group = group, pattern = "ZwarmSessionUpdated", callback = on_session_updated })
   au("User", {
     group = group,
+    pattern = "ZwarmOrchestratorUpdated",
+    callback = function(args)
+      require("zwarm.runs").on_update(args.data)
+    end,
+  })
+  au("User", {
+    group = group,
     pattern = "ZwarmRefresh",
     callback = function(args)
       inline.refresh_all(args.data and args.data.client_id)
