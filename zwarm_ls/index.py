@@ -45,9 +45,10 @@ LIVENESS_INTERVAL_S = 1.0
 @dataclass
 class Change:
     session_id: str
-    summary: SessionSummary | None  # None: the session was deleted
+    summary: SessionSummary | None
     new_steps: list[Step] = field(default_factory=list)
     status_changed: bool = False
+    removed: bool = False
 
 
 @dataclass
@@ -114,7 +115,7 @@ class Index:
             if entry is None or self.store.session_dir(session_id).exists():
                 return None  # unreadable for now (being created); keep what we had
             del self._entries[session_id]
-            return Change(session_id, None, status_changed=True)
+            return Change(session_id, self._summary(entry), status_changed=True, removed=True)
         if entry is None:
             entry = self._entries[session_id] = Entry(meta=meta)
             status_changed = True

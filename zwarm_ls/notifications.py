@@ -6,7 +6,6 @@ when a session completes or fails.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 

@@ -111,7 +111,8 @@ class SessionService:
         for change in changes:
             if change.summary is None:
                 continue
-            update = SessionUpdated(session=change.summary, new_steps=change.new_steps)
+            update = SessionUpdated(session=change.summary, new_steps=change.new_steps,
+                                    removed=change.removed)
             for listener in list(self._listeners):
                 try:
                     result = listener(update)

@@ -62,6 +62,8 @@ async def test_delegate_runs_a_shell_command_and_edits_a_file(
 
     steps = await daemon.steps(started["sessionId"])
     command = find_step(steps, "command", "made by the shell")
+    # Shown as typed: without Codex's `/bin/bash -lc "…"` wrapper and its quoting.
+    assert command["summary"] == "$ printf 'made by the shell\\n' > shell.txt && cat shell.txt"
     if agent_name == "codex":
         # Codex reports a command with its exit code and output in one item.
         assert command["exitCode"] == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from typing import Any
 
 from ..config import AdapterConfig, CodexConfig
@@ -17,11 +18,22 @@ from ..protocol import FileTouch, TokenUsage
 from .base import Adapter, Outcome, StepDraft, TurnState, clip, raw_step
 
 _BASH_WRAPPER = re.compile(r"^/bin/(?:ba|z)?sh -l?c '(.*)'$", re.S)
+_SHELL_PREFIX = re.compile(r"^/(?:usr/)?bin/(?:ba|z)?sh -l?c ")
 
 
 def shell_command(command: Any) -> str:
-    """The command as the user would type it, without Codex's `bash -lc '…'` wrapper."""
+    """The command as the user would type it, without Codex's `bash -lc …` wrapper.
+
+    Codex quotes the script shell-style: `'…'` when it can, else `"…"` and mixed
+    segments (`"echo \"it's\" "'$HOME'`), so the wrapper is undone with a POSIX split."""
     text = " ".join(command) if isinstance(command, list) else str(command or "")
+    if _SHELL_PREFIX.match(text):
+        try:
+            parts = shlex.split(text)
+        except ValueError:
+            parts = []
+        if len(parts) == 3:
+            return parts[2]
     match = _BASH_WRAPPER.match(text)
     return match.group(1).replace("'\\''", "'") if match else text
 

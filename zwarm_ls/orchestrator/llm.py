@@ -11,6 +11,8 @@ retried like a 429 or a 5xx, and every attempt is logged.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import json
 import logging
 import os
@@ -18,9 +20,6 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import anthropic
-import httpx2
-import openai
 from pydantic import BaseModel, Field
 
 from ..config import OrchestratorConfig
@@ -74,6 +73,21 @@ class LLMClient(Protocol):
                        on_text: TextSink | None = None) -> Completion: ...
 
 
+@functools.cache
+def sdk(name: str) -> Any:
+    """The SDK module, imported on first use: `openai` and `anthropic` take seconds to
+    import, and every daemon start (and so every editor start) would pay for it."""
+    return importlib.import_module(name)
+
+
+def _api_error_types() -> tuple[type[Exception], ...]:
+    return sdk("openai").APIError, sdk("anthropic").APIError
+
+
+def _status_error_types() -> tuple[type[Exception], ...]:
+    return sdk("openai").APIStatusError, sdk("anthropic").APIStatusError
+
+
 def _retry_after(exc: Exception) -> float | None:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
@@ -86,16 +100,18 @@ def _retry_after(exc: Exception) -> float | None:
 
 def is_retryable(exc: Exception) -> bool:
     """429, 408/409, 5xx, connection trouble and broken streams are worth another try."""
-    if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
-        return exc.status_code in RETRY_STATUSES or exc.status_code >= 500
+    if isinstance(exc, _status_error_types()):
+        status: int = exc.status_code  # type: ignore[attr-defined]
+        return status in RETRY_STATUSES or status >= 500
     # Connection errors, SSE `error` events, and transport errors raised mid-stream.
-    return isinstance(exc, openai.APIError | anthropic.APIError | IncompleteStream
-                      | httpx2.TransportError)
+    return isinstance(exc, (*_api_error_types(), IncompleteStream,
+                            sdk("httpx2").TransportError))
 
 
 def describe(provider: str, exc: Exception) -> str:
-    if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
-        return f"the {provider} API answered {exc.status_code}: {exc.message}"
+    if isinstance(exc, _status_error_types()):
+        return (f"the {provider} API answered {exc.status_code}: "  # type: ignore[attr-defined]
+                f"{exc.message}")  # type: ignore[attr-defined]
     if isinstance(exc, IncompleteStream):
         return f"the {provider} stream ended before the reply was complete"
     return f"calling the {provider} API failed: {type(exc).__name__}: {exc}"
@@ -130,7 +146,7 @@ class BaseClient:
                 return completion
             except Exception as exc:
                 if not is_retryable(exc):
-                    if isinstance(exc, openai.APIError | anthropic.APIError):
+                    if isinstance(exc, _api_error_types()):
                         raise LLMError(describe(self.provider, exc),
                                        hint=_hint_for(exc, self.config)) from exc
                     raise
@@ -169,8 +185,9 @@ class OpenAIClient(BaseClient):
 
     def __init__(self, config: OrchestratorConfig):
         super().__init__(config)
-        self.client = openai.AsyncOpenAI(api_key=self.api_key(), base_url=config.base_url,
-                                         max_retries=0, timeout=config.request_timeout_s)
+        self.client = sdk("openai").AsyncOpenAI(
+            api_key=self.api_key(), base_url=config.base_url, max_retries=0,
+            timeout=config.request_timeout_s)
 
     async def _once(self, system: str, items: list[Item], tools: list[ToolSchema],
                     on_text: TextSink | None) -> Completion:
@@ -226,8 +243,9 @@ class AnthropicClient(BaseClient):
 
     def __init__(self, config: OrchestratorConfig):
         super().__init__(config)
-        self.client = anthropic.AsyncAnthropic(api_key=self.api_key(), base_url=config.base_url,
-                                               max_retries=0, timeout=config.request_timeout_s)
+        self.client = sdk("anthropic").AsyncAnthropic(
+            api_key=self.api_key(), base_url=config.base_url, max_retries=0,
+            timeout=config.request_timeout_s)
 
     async def _once(self, system: str, items: list[Item], tools: list[ToolSchema],
                     on_text: TextSink | None) -> Completion:

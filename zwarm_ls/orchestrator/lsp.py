@@ -165,10 +165,12 @@ def register(server: ZwarmServer) -> None:
 
 def _register_one(server: ZwarmServer, name: str, model: type[BaseModel], pick: Pick,
                   hub: Callable[[ZwarmServer], Hub]) -> None:
-    async def request(ls: ZwarmServer, params: Any) -> Any:
+    # `ls: Any`: pygls evaluates handler annotations at runtime, and importing the
+    # server class here would be circular.
+    async def request(ls: Any, params: Any) -> Any:
         return await ls.call(model, params, lambda p: pick(hub(ls))(p))
 
-    async def command(ls: ZwarmServer, *args: Any) -> Any:
+    async def command(ls: Any, *args: Any) -> Any:
         return await ls.call(model, args[0] if args else {}, lambda p: pick(hub(ls))(p))
 
     request.__name__ = f"zwarm_{name}"

@@ -1,0 +1,242 @@
+"""End to end in a real VS Code: code-server (the real workbench and extension host) with
+the built .vsix installed, driven by Chromium through playwright-core (drive.js).
+
+The daemon is the venv's real `zwarm-ls`; the agent CLIs are the fakes from tests/fakes,
+first on PATH in code-server's environment so the daemon's runners start them. The fake
+Codex holds its turn open until the driver writes a release file, so the test sees the
+session running and then completed. code-server and Chromium run inside their own
+network namespace (run_code_server.sh under `unshare -n`): only loopback exists there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import write_fake_clis
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+EXT = REPO / "editor-clients" / "vscode"
+VSIX = EXT / "zwarm-ls.vsix"
+CODE_SERVER = REPO / ".ci-cache" / "code-server" / "node_modules" / ".bin" / "code-server"
+ARTIFACTS = REPO / "artifacts" / "vscode"
+DAEMON = Path(sys.executable).parent / "zwarm-ls"
+PORT = 18765  # a fresh network namespace has every port free
+RUN_TIMEOUT_S = 300  # a hard stop for a hung browser; the driver's own waits are shorter
+STEPS = ["01-selection", "02-delegated", "03-running", "04-trajectory-running",
+         "05-completed", "06-trajectory"]
+MARKER_COMMAND = "/bin/bash -lc 'echo zwarm-e2e-marker >> notes.txt'"
+
+CALC_PY = """\
+def add(a, b):
+    # TODO: check that a and b are numbers
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+"""
+
+pytestmark = pytest.mark.vscode
+
+
+def missing(reason: str) -> None:
+    """Fail in CI (where .ci/install-vscode.sh must have provided it), skip locally."""
+    hint = f"{reason} (run .ci/install-vscode.sh)"
+    if os.environ.get("CI"):
+        pytest.fail(hint)
+    pytest.skip(hint)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        missing("chromium is not installed")
+    return str(found)
+
+
+def require_tools() -> str:
+    browser = chromium()
+    if not CODE_SERVER.exists():
+        missing(f"code-server is not installed at {CODE_SERVER}")
+    if not (EXT / "node_modules" / "playwright-core").is_dir():
+        missing("playwright-core is not installed in editor-clients/vscode/node_modules")
+    if not DAEMON.exists():
+        missing(f"the daemon is not installed at {DAEMON}")
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        missing("cannot create a network namespace (unshare -n) to run code-server in")
+    return browser
+
+
+def ensure_vsix() -> None:
+    """Rebuild the .vsix when the sources are newer (the install script builds it too)."""
+    sources = [EXT / "package.json", *(EXT / "src").rglob("*.ts"), *(EXT / "media").iterdir()]
+    newest = max(p.stat().st_mtime for p in sources)
+    if VSIX.exists() and VSIX.stat().st_mtime >= newest:
+        return
+    build = "ip link set lo up; npm run --silent package"
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", build],
+                          cwd=EXT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0 and VSIX.exists(), f"packaging failed:\n{proc.stdout}{proc.stderr}"
+
+
+def codex_turn(release: Path) -> list[dict[str, Any]]:
+    """A Codex turn that runs a recognizable command, then waits for `release`."""
+    return [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"emit": {"type": "turn.started"}},
+        {"emit": {"type": "item.completed",
+                  "item": {"id": "i0", "type": "reasoning", "text": "planning the check"}}},
+        {"emit": {"type": "item.completed", "item": {
+            "id": "i1", "type": "command_execution", "command": MARKER_COMMAND,
+            "aggregated_output": "", "exit_code": 0, "status": "completed"}}},
+        {"wait_for_file": str(release)},
+        {"write": "notes.txt", "text": "zwarm-e2e-marker\n"},
+        {"emit": {"type": "item.completed", "item": {
+            "id": "i2", "type": "file_change", "status": "completed",
+            "changes": [{"path": "{cwd}/notes.txt", "kind": "add"}]}}},
+        {"emit": {"type": "item.completed", "item": {
+            "id": "i3", "type": "agent_message", "text": "added the number check"}}},
+        {"emit": {"type": "turn.completed",
+                  "usage": {"input_tokens": 1000, "cached_input_tokens": 0, "output_tokens": 50}}},
+    ]
+
+
+def user_settings() -> dict[str, Any]:
+    return {
+        "zwarm.serverPath": str(DAEMON),
+        "zwarm.defaultAdapter": "codex",
+        "zwarm.trace.server": "messages",
+        "workbench.startupEditor": "none",
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "extensions.ignoreRecommendations": True,
+        "workbench.enableExperiments": False,
+        "workbench.tips.enabled": False,
+        "chat.disableAIFeatures": True,
+        "git.enabled": False,
+        "editor.codeLens": True,
+    }
+
+
+def diagnostics(state: Path, proc: subprocess.CompletedProcess[str] | None) -> str:
+    """What to read when the run failed: driver output and the editor's logs."""
+    parts = []
+    if proc is not None:
+        parts.append(f"--- runner rc {proc.returncode}\n{proc.stdout[-4000:]}\n"
+                     f"{proc.stderr[-4000:]}")
+    logs = [state / "code-server.log",
+            *sorted((state / "data" / "logs").rglob("*zwarm*.log")),
+            *sorted((state / "data" / "logs").rglob("exthost.log"))]
+    for log in logs:
+        if log.is_file():
+            parts.append(f"--- {log.relative_to(state)}\n{log.read_text(errors='replace')[-3000:]}")
+    return "\n".join(parts)
+
+
+def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
+    browser = require_tools()
+    ensure_vsix()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+
+    project = tmp_path / "project"
+    (project / ".zwarm").mkdir(parents=True)
+    (project / "calc.py").write_text(CALC_PY)
+    bin_dir = tmp_path / "bin"
+    write_fake_clis(bin_dir)
+    release = tmp_path / "release"
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"turns": [codex_turn(release)]}))
+    agent_log = tmp_path / "agent-invocations.jsonl"
+    state = tmp_path / "code-server"
+    (state / "data" / "User").mkdir(parents=True)
+    (state / "data" / "User" / "settings.json").write_text(json.dumps(user_settings(), indent=2))
+    home = tmp_path / "home"
+    home.mkdir()
+    # VS Code's server takes the extension host's environment from a login shell, which
+    # re-reads /etc/profile and resets PATH; the login profile puts the fakes back first,
+    # as a user's own profile would put the real CLIs there.
+    (home / ".profile").write_text(f'export PATH="{bin_dir}:{DAEMON.parent}:$PATH"\n')
+    results = tmp_path / "results.json"
+
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), str(DAEMON.parent), os.environ.get("PATH", "")]),
+        "FAKE_AGENT_SCENARIO": str(scenario),
+        "FAKE_AGENT_LOG": str(agent_log),
+        # Chromium and code-server write under HOME; keep that in the test's tmp dir.
+        "HOME": str(home),
+        "CS_BIN": str(CODE_SERVER),
+        "VSIX": str(VSIX),
+        "WORKSPACE": str(project),
+        "STATE_DIR": str(state),
+        "PORT": str(PORT),
+        "DRIVER": str(HERE / "drive.js"),
+        "OUT_DIR": str(ARTIFACTS),
+        "RELEASE_FILE": str(release),
+        "RESULTS": str(results),
+        "NODE_PATH": str(EXT / "node_modules"),
+        "CHROMIUM": browser,
+    }
+    proc = None
+    try:
+        proc = subprocess.run(["unshare", "-n", "bash", str(HERE / "run_code_server.sh")],
+                              env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"code-server run exceeded {RUN_TIMEOUT_S} s\n{diagnostics(state, None)}")
+    finally:
+        release.touch()  # never leave a fake agent waiting, whatever happened
+    seen = json.loads(results.read_text()) if results.exists() else {}
+    (ARTIFACTS / "results.json").write_text(json.dumps(seen, indent=2))
+    assert proc.returncode == 0 and seen.get("ok"), (
+        f"driver failed: {seen.get('error')}\nnotifications: {seen.get('notifications')}\n"
+        f"{diagnostics(state, proc)}")
+
+    short = seen["shortId"]
+    texts = seen["texts"]
+    # The palette command delegated through the daemon's code action for the selection.
+    assert "delegated to codex" in texts["delegated"]
+    invocations = [json.loads(line) for line in agent_log.read_text().splitlines()]
+    assert [i["flavor"] for i in invocations] == ["codex"]
+    assert "calc.py, lines 1-3" in invocations[0]["prompt"]
+    assert "TODO: check that a and b are numbers" in invocations[0]["prompt"]
+
+    # The Sessions view showed it running, grouped under Running, then completed.
+    assert "running" in texts["sessionRunning"] and "codex" in texts["sessionRunning"]
+    assert any(t.startswith("Running") for t in texts["groupsRunning"]), texts["groupsRunning"]
+    assert "completed" in texts["sessionCompleted"]
+    groups = texts["groupsCompleted"]
+    assert any(t.startswith("Completed") for t in groups), groups
+    assert not any(t.startswith("Running") for t in texts["groupsCompleted"])
+
+    # The daemon's code lens at the anchor changed its text as the session finished.
+    assert texts["lensRunning"].startswith("zwarm:")
+    assert f"codex {short} running" in texts["lensRunning"]
+    assert f"codex {short} completed" in texts["lensCompleted"]
+    assert texts["lensRunning"] != texts["lensCompleted"]
+
+    # The status bar item counted the running session.
+    assert "zwarm" in texts["statusBarRunning"]
+
+    # The trajectory document followed the session live and shows the agent's command.
+    assert f"session {short}: running" in texts["trajectoryRunning"]
+    assert f"session {short}: completed" in texts["trajectoryLive"]
+    assert "echo zwarm-e2e-marker" in texts["trajectory"]
+    assert any(f"trajectory-{short}.md" in t for t in texts["tabs"]), texts["tabs"]
+
+    for step in STEPS:
+        shot = ARTIFACTS / f"{step}.png"
+        assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"
