@@ -95,12 +95,19 @@ class Hub:
     async def orchestrate(self, p: OrchestrateParams) -> OrchestrateResult:
         run = Orchestrator(self.ls.service, p.task, max_steps=p.max_steps,
                            user_channel=LspUser(self.ls))
-        run.steps.sink = run._sink(self._notifier(run.run_id, "orchestrator",
-                                                  lambda: run.record.status))
+        notify = self._notifier(run.run_id, "orchestrator", lambda: run.record.status)
+        run.steps.sink = run._sink(notify)
         self.runs[run.run_id] = run
+
+        async def run_and_report() -> OrchestrateResult:
+            try:
+                return await run.run()
+            finally:
+                notify([])  # the final status: the last step went out while still running
+
         if p.wait:
-            return await run.run()
-        task = asyncio.create_task(run.run(), name=f"zwarm-orchestrator-{run.run_id}")
+            return await run_and_report()
+        task = asyncio.create_task(run_and_report(), name=f"zwarm-orchestrator-{run.run_id}")
         self.tasks.add(task)
         task.add_done_callback(self._done)
         run.save()
