@@ -3,7 +3,11 @@ converse, errors with hints, and orchestrate/pilot before the daemon has them.""
 
 from __future__ import annotations
 
-from tests.nvim.conftest import Nvim
+import shutil
+
+from tests.nvim.conftest import REPO, Nvim
+
+ZWARM39_STORE = REPO / "tests" / "test_data" / "zwarm39_store" / ".zwarm"
 
 
 def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
@@ -36,3 +40,16 @@ def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
     assert result["missing"] == ("zwarm/notThere is not available in this zwarm-ls yet; "
                                  "update the daemon")
     assert result["usage"].startswith("usage: :Zwarm {check|converse|delegate|end|")
+
+
+def test_id_completion_asks_the_daemon(nvim: Nvim) -> None:
+    shutil.copytree(ZWARM39_STORE, nvim.project / ".zwarm", dirs_exist_ok=True)
+    result = nvim.run("complete_ids.lua")
+
+    # Nothing was pushed about these old sessions: the ids came from zwarm/listSessions.
+    assert result["updates_before"] == 0 and result["cached_before"] == 0
+    assert sorted(result["all"]) == ["3f2a9c1e", "3f2b0000", "8e7d6c5b", "c0ffee00"]
+    assert sorted(result["prefix"]) == ["3f2a9c1e", "3f2b0000"]
+    assert result["unique"] == ["3f2a9c1e"]
+    assert result["full"] == ["3f2a9c1e-7b4d-4e8a-9f10-2b3c4d5e6f70"]
+    assert result["second_word"] == []

@@ -46,6 +46,7 @@ def test_visual_delegate_shows_live_status_at_anchor(nvim: Nvim) -> None:
     # The daemon's showMessage on completion reaches vim.notify.
     assert any(short in n and "completed" in n for n in result.notifications())
 
+    assert result["namespaces"] == ["zwarm"]  # every extmark of the plugin lives in one
     signs = sorted(m["row"] for m in result["marks"] if m.get("sign"))
     assert signs == list(range(len(NEW_APP.splitlines())))
     assert all(m["sign_hl"] == "ZwarmCompleted" for m in result["marks"] if m.get("sign"))
@@ -59,3 +60,20 @@ def test_visual_delegate_shows_live_status_at_anchor(nvim: Nvim) -> None:
                 *result["completed_screen"]])
     save_artifact("inline-status.txt", "\n".join(screens) + "\n")
     assert any(short in row and "running" in row for row in result["running_screen"])
+
+
+def test_delegate_prompts_for_a_task(nvim: Nvim) -> None:
+    result = nvim.run("delegate_prompt.lua")
+
+    # The first prompt was cancelled: nothing was delegated.
+    assert result["after_cancel"] == 0
+    assert result["prompts"] == ["Delegate task: ", "Delegate the selection: "]
+    assert result["delegated"]["adapter"] == "codex"
+    # A characterwise selection of `add(a, b):` on the first line.
+    assert result["anchor"]["range"] == {"start": {"line": 0, "character": 4},
+                                         "end": {"line": 0, "character": 14}}
+    assert result["anchor"]["uri"].endswith("/app.py")
+    assert result["mark"]["row"] == 0
+    (call,) = nvim.invocations()
+    assert call["prompt"].startswith("rename it to plus")
+    assert "app.py, line 1" in call["prompt"] and "add(a, b):" in call["prompt"]

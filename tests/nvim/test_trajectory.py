@@ -38,5 +38,38 @@ def test_trajectory_buffer_fills_live(nvim: Nvim) -> None:
     assert ": completed" in completed.splitlines()[0]
     assert "echo hello > hello.txt" in completed and "done: write hello.txt" in completed
     assert result["cursor_at_end"] is True
+    # New steps were appended: the line of the step seen while running was kept.
+    assert result["step_line_kept"] is True
     assert {"q", "c", "x", "r"} <= set(result["keys"])
     assert result["windows_closed"] == 1
+
+
+def test_trajectory_keys_refresh_end_and_converse(nvim: Nvim) -> None:
+    never = nvim.tmp / "never-created"
+    first = [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"emit": {"type": "turn.started"}},
+        {"emit": {"type": "item.completed", "item": {"id": "i0", "type": "reasoning",
+                                                     "text": "planning the change"}}},
+        {"wait_for_file": str(never)},
+    ]
+    second = [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"emit": {"type": "turn.started"}},
+        {"emit": {"type": "item.completed", "item": {"id": "i3", "type": "agent_message",
+                                                     "text": "done: {prompt}"}}},
+        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 3, "output_tokens": 1}}},
+    ]
+    nvim.scenario(first, second)
+    result = nvim.run("trajectory_keys.lua")
+
+    short = result["session"]["shortId"]
+    assert result["refreshed"] is True
+    assert ": killed" in result["killed_head"]
+    assert result["prompts"] == [f"Message to {short}: "]
+    assert result["converse"].startswith(f"{short}: turn 2")
+    assert result["current"] is True
+    # `x` killed the first agent; `c` resumed the same thread with the message.
+    first_call, second_call = nvim.invocations()
+    assert "now say hi" in second_call["prompt"]
+    assert "resume" in second_call["argv"]

@@ -39,4 +39,12 @@ T.run(function()
   T.results.marks = T.extmarks(buf)
   T.results.completed_screen = T.screen()
   T.results.lines = T.lines(buf)
+  local namespaces = {}
+  for name in pairs(vim.api.nvim_get_namespaces()) do
+    -- Neovim names its own per-client namespaces vim.lsp.<client>.<id>.
+    if name:lower():find("zwarm", 1, true) and not vim.startswith(name, "vim.") then
+      namespaces[#namespaces + 1] = name
+    end
+  end
+  T.results.namespaces = namespaces
 end)

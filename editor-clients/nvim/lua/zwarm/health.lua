@@ -169,7 +169,7 @@ local function check_agents()
         { ("install it, or set init_options.%s.binary"):format(agent.name) })
     end
     if vim.env[agent.key] and vim.env[agent.key] ~= "" then
-      health.info(agent.key .. " is set")
+      health.ok(agent.key .. " is set")
     else
       health.warn(agent.key .. " is not set", { ("fine if `%s login` was used instead"):format(agent.name) })
     end

@@ -17,17 +17,19 @@ M.status_hl = {
   killed = "ZwarmKilled",
 }
 
+-- Every group the plugin draws with, and what it links to unless the user set it.
+M.highlight_links = {
+  ZwarmPending = "DiagnosticHint",
+  ZwarmRunning = "DiagnosticInfo",
+  ZwarmCompleted = "DiagnosticOk",
+  ZwarmFailed = "DiagnosticError",
+  ZwarmKilled = "Comment",
+  ZwarmLens = "LspCodeLens",
+  ZwarmChangedLine = "DiffChange",
+}
+
 function M.define_highlights()
-  local links = {
-    ZwarmPending = "DiagnosticHint",
-    ZwarmRunning = "DiagnosticInfo",
-    ZwarmCompleted = "DiagnosticOk",
-    ZwarmFailed = "DiagnosticError",
-    ZwarmKilled = "Comment",
-    ZwarmLens = "LspCodeLens",
-    ZwarmChangedLine = "DiffChange",
-  }
-  for group, target in pairs(links) do
+  for group, target in pairs(M.highlight_links) do
     vim.api.nvim_set_hl(0, group, { link = target, default = true })
   end
 end

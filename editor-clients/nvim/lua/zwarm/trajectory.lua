@@ -18,6 +18,27 @@ local function at_end(win, bufnr)
   return vim.api.nvim_win_get_cursor(win)[1] >= vim.api.nvim_buf_line_count(bufnr)
 end
 
+local diff = vim.text and vim.text.diff or vim.diff
+
+--- Make the buffer read `lines` by rewriting only the hunks that differ: the header
+--- changes with every step, while steps already shown stay as they are and new ones
+--- are appended (cursor, folds and marks in them survive an update).
+---@param bufnr integer
+---@param lines string[]
+local function patch(bufnr, lines)
+  local old = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  local hunks = diff(table.concat(old, "\n") .. "\n", table.concat(lines, "\n") .. "\n",
+    { result_type = "indices" })
+  ---@cast hunks integer[][]
+  -- Last hunk first, so the line numbers of the earlier ones stay valid.
+  for i = #hunks, 1, -1 do
+    local start_old, count_old, start_new, count_new = unpack(hunks[i])
+    local first = count_old == 0 and start_old or start_old - 1
+    vim.api.nvim_buf_set_lines(bufnr, first, first + count_old, false,
+      vim.list_slice(lines, start_new, start_new + count_new - 1))
+  end
+end
+
 ---@param bufnr integer
 ---@param markdown string
 local function fill(bufnr, markdown)
@@ -31,7 +52,7 @@ local function fill(bufnr, markdown)
     following[win] = config.options.trajectory.follow and at_end(win, bufnr)
   end
   vim.bo[bufnr].modifiable = true
-  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+  patch(bufnr, lines)
   vim.bo[bufnr].modifiable = false
   vim.bo[bufnr].modified = false
   for win, follow in pairs(following) do
@@ -46,26 +67,33 @@ local function session_of(bufnr)
   return vim.b[bufnr].zwarm_session_id
 end
 
-local function set_keys(bufnr)
-  local function map(lhs, fn, desc)
-    vim.keymap.set("n", lhs, fn, { buffer = bufnr, nowait = true, desc = "zwarm: " .. desc })
-  end
-  map("q", function()
+--- The buffer-local keys of a trajectory buffer: lhs -> {description, action}.
+---@type table<string, {[1]: string, [2]: fun(session_id: string)}>
+M.keys = {
+  q = { "close", function()
     if #vim.api.nvim_list_wins() > 1 then
       vim.api.nvim_win_close(0, false)
     else
       vim.cmd("bprevious")
     end
-  end, "close")
-  map("r", function()
-    M.render(session_of(bufnr))
-  end, "refresh")
-  map("c", function()
-    require("zwarm.commands").converse(session_of(bufnr))
-  end, "converse")
-  map("x", function()
-    require("zwarm.commands").end_session(session_of(bufnr))
-  end, "end session")
+  end },
+  c = { "converse", function(id)
+    require("zwarm.commands").converse(id)
+  end },
+  x = { "end session", function(id)
+    require("zwarm.commands").end_session(id)
+  end },
+  r = { "refresh", function(id)
+    M.render(id)
+  end },
+}
+
+local function set_keys(bufnr)
+  for lhs, key in pairs(M.keys) do
+    vim.keymap.set("n", lhs, function()
+      key[2](session_of(bufnr))
+    end, { buffer = bufnr, nowait = true, desc = "zwarm: " .. key[1] })
+  end
 end
 
 ---@param session_id string full id
