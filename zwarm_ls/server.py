@@ -195,28 +195,30 @@ def _decorations(svc: SessionService) -> Callable[[DecorationsParams],
     return decorations
 
 
-REQUESTS: dict[str, tuple[type[BaseModel], Callable[[SessionService], Callable[[Any], Any]]]] = {
-    "delegate": (DelegateParams, lambda s: s.delegate),
-    "converse": (ConverseParams, lambda s: s.converse),
-    "peekSession": (SessionRef, lambda s: s.peek),
-    "checkSession": (SessionRef, lambda s: s.check),
-    "getTrajectory": (TrajectoryParams, lambda s: s.trajectory),
-    "listSessions": (ListParams, lambda s: s.list),
-    "endSession": (EndParams, lambda s: s.end),
-    "waitForSessions": (WaitParams, lambda s: s.wait),
-    "cleanSessions": (CleanParams, lambda s: s.clean),
-    "renderTrajectory": (RenderParams, _render),
-    "decorations": (DecorationsParams, _decorations),
+HandlerFor = Callable[["ZwarmServer"], Callable[[Any], Awaitable[Any]]]
+
+REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
+    "delegate": (DelegateParams, lambda ls: ls.service.delegate),
+    "converse": (ConverseParams, lambda ls: ls.service.converse),
+    "peekSession": (SessionRef, lambda ls: ls.service.peek),
+    "checkSession": (SessionRef, lambda ls: ls.service.check),
+    "getTrajectory": (TrajectoryParams, lambda ls: ls.service.trajectory),
+    "listSessions": (ListParams, lambda ls: ls.service.list),
+    "endSession": (EndParams, lambda ls: ls.service.end),
+    "waitForSessions": (WaitParams, lambda ls: ls.service.wait),
+    "cleanSessions": (CleanParams, lambda ls: ls.service.clean),
+    "renderTrajectory": (RenderParams, lambda ls: _render(ls.service)),
+    "decorations": (DecorationsParams, lambda ls: _decorations(ls.service)),
 }
 
 
-def _register(name: str, model: type[BaseModel],
-              pick: Callable[[SessionService], Callable[[Any], Any]]) -> None:
+def register_request(name: str, model: type[BaseModel], handler_for: HandlerFor) -> None:
+    """Serve `zwarm/<name>` and the command `zwarm.<name>` (params as its one argument)."""
     async def request(ls: ZwarmServer, params: Any) -> Any:
-        return await ls.call(model, params, lambda p: pick(ls.service)(p))
+        return await ls.call(model, params, lambda p: handler_for(ls)(p))
 
     async def command(ls: ZwarmServer, *args: Any) -> Any:
-        return await ls.call(model, args[0] if args else {}, lambda p: pick(ls.service)(p))
+        return await ls.call(model, args[0] if args else {}, lambda p: handler_for(ls)(p))
 
     request.__name__ = f"zwarm_{name}"
     command.__name__ = f"zwarm_cmd_{name}"
@@ -224,14 +226,12 @@ def _register(name: str, model: type[BaseModel],
     server.command(f"zwarm.{name}")(command)
 
 
-for _name, (_model, _pick) in REQUESTS.items():
-    _register(_name, _model, _pick)
+# zwarm/orchestrate, zwarm/orchestratorTrajectory, zwarm/pilot, zwarm/pilotHistory and
+# zwarm/pilotGoto live with the orchestrator: they need the server for chat and pushes.
+from .orchestrator.lsp import REQUESTS as ORCHESTRATOR_REQUESTS  # noqa: E402
 
-# zwarm/orchestrate, zwarm/orchestratorTrajectory, zwarm/pilot, zwarm/pilotHistory,
-# zwarm/pilotGoto (and their zwarm.* commands) need the server for chat and notifications.
-from .orchestrator import lsp as _orchestrator_lsp  # noqa: E402
-
-_orchestrator_lsp.register(server)
+for _name, (_model, _handler_for) in {**REQUESTS, **ORCHESTRATOR_REQUESTS}.items():
+    register_request(_name, _model, _handler_for)
 
 
 # ----- editor features ---------------------------------------------------------------------

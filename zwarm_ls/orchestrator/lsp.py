@@ -149,38 +149,20 @@ class Hub:
             return self._pilot(p.pilot_id).goto(p.checkpoint)
 
 
-Pick = Callable[[Hub], Callable[[Any], Awaitable[BaseModel]]]
-REQUESTS: dict[str, tuple[type[BaseModel], Pick]] = {
-    "orchestrate": (OrchestrateParams, lambda h: h.orchestrate),
-    "orchestratorTrajectory": (RunTrajectoryParams, lambda h: h.trajectory),
-    "pilot": (PilotParams, lambda h: h.pilot),
-    "pilotHistory": (PilotRef, lambda h: h.history),
-    "pilotGoto": (PilotGotoParams, lambda h: h.goto),
+_hubs: dict[int, Hub] = {}
+
+
+def hub(ls: ZwarmServer) -> Hub:
+    """The runs and pilots of `ls` (tests may run several servers in one process)."""
+    return _hubs.setdefault(id(ls), Hub(ls))
+
+
+HandlerFor = Callable[[Any], Callable[[Any], Awaitable[BaseModel]]]
+# Served by the server like its own requests, as zwarm/<name> and zwarm.<name>.
+REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
+    "orchestrate": (OrchestrateParams, lambda ls: hub(ls).orchestrate),
+    "orchestratorTrajectory": (RunTrajectoryParams, lambda ls: hub(ls).trajectory),
+    "pilot": (PilotParams, lambda ls: hub(ls).pilot),
+    "pilotHistory": (PilotRef, lambda ls: hub(ls).history),
+    "pilotGoto": (PilotGotoParams, lambda ls: hub(ls).goto),
 }
-
-
-def register(server: ZwarmServer) -> None:
-    """Add the orchestrator and pilot methods (and commands) to `server`."""
-    hubs: dict[int, Hub] = {}
-
-    def hub(ls: ZwarmServer) -> Hub:
-        return hubs.setdefault(id(ls), Hub(ls))
-
-    for name, (model, pick) in REQUESTS.items():
-        _register_one(server, name, model, pick, hub)
-
-
-def _register_one(server: ZwarmServer, name: str, model: type[BaseModel], pick: Pick,
-                  hub: Callable[[ZwarmServer], Hub]) -> None:
-    # `ls: Any`: pygls evaluates handler annotations at runtime, and importing the
-    # server class here would be circular.
-    async def request(ls: Any, params: Any) -> Any:
-        return await ls.call(model, params, lambda p: pick(hub(ls))(p))
-
-    async def command(ls: Any, *args: Any) -> Any:
-        return await ls.call(model, args[0] if args else {}, lambda p: pick(hub(ls))(p))
-
-    request.__name__ = f"zwarm_{name}"
-    command.__name__ = f"zwarm_cmd_{name}"
-    server.feature(f"zwarm/{name}")(request)
-    server.command(f"zwarm.{name}")(command)
