@@ -28,7 +28,7 @@ REPO = HERE.parent.parent
 PLUGIN = REPO / "editor-clients" / "nvim"
 ARTIFACTS = REPO / "artifacts" / "nvim"
 VENV_BIN = Path(sys.executable).parent
-RUN_TIMEOUT_S = 120  # a hard stop for a hung editor; the scripts' own waits are shorter
+RUN_TIMEOUT_S = 300  # a hard stop for a hung editor; the scripts' own waits are shorter
 
 
 def find_nvim() -> str | None:

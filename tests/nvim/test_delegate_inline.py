@@ -73,7 +73,7 @@ def test_delegate_prompts_for_a_task(nvim: Nvim) -> None:
     assert result["anchor"]["range"] == {"start": {"line": 0, "character": 4},
                                          "end": {"line": 0, "character": 14}}
     assert result["anchor"]["uri"].endswith("/app.py")
-    assert result["mark"]["row"] == 0
+    assert result["mark"]["row"] == 0 and result["mark"]["above"] is True
     (call,) = nvim.invocations()
     assert call["prompt"].startswith("rename it to plus")
     assert "app.py, line 1" in call["prompt"] and "add(a, b):" in call["prompt"]

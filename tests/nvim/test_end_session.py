@@ -23,6 +23,8 @@ def test_end_kills_running_session(nvim: Nvim) -> None:
     nvim.scenario([
         {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
         {"emit": {"type": "turn.started"}},
+        {"emit": {"type": "item.completed", "item": {"id": "i0", "type": "reasoning",
+                                                     "text": "waiting forever"}}},
         {"wait_for_file": str(never)},
     ])
     result = nvim.run("end_session.lua")

@@ -23,9 +23,10 @@ def test_health_reports_ok(nvim: Nvim) -> None:
     assert "ERROR" not in "\n".join(report)
     agents = "\n".join(section(report, "agent CLIs"))
     assert "OK OpenAI Codex CLI:" in agents and "OK Claude Code CLI:" in agents
-    assert "OPENAI_API_KEY is set" in agents
+    assert "OK OPENAI_API_KEY is set" in agents
     assert "WARNING ANTHROPIC_API_KEY is not set" in agents
-    assert "OK Neovim 0." in "\n".join(section(report, "Neovim"))
+    neovim = "\n".join(section(report, "Neovim"))
+    assert "OK Neovim 0." in neovim and "0.10 or newer" in neovim
 
 
 def test_health_reports_missing_daemon(nvim: Nvim) -> None:

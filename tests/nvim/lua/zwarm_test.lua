@@ -3,7 +3,7 @@
 local T = {}
 
 T.results = { notifications = {} }
-T.timeout = tonumber(os.getenv("ZWARM_TEST_TIMEOUT_MS") or "") or 30000
+T.timeout = tonumber(os.getenv("ZWARM_TEST_TIMEOUT_MS") or "") or 60000 -- generous: a loaded 2-core machine is slow, and waits end on conditions
 
 -- Keep every vim.notify message; the plugin reports through it.
 vim.notify = function(msg, level)
@@ -71,6 +71,7 @@ function T.extmarks(bufnr)
       row = m[2],
       text = table.concat(text),
       hl = d.virt_text and d.virt_text[#d.virt_text][2] or nil,
+      above = d.virt_lines_above or nil,
       sign = d.sign_text,
       sign_hl = d.sign_hl_group,
     }

@@ -1,11 +1,12 @@
 -- :Zwarm delegate without a task prompts for one; cancelling sends nothing. A
--- characterwise selection keeps its columns in the anchor.
+-- characterwise selection keeps its columns in the anchor; the status is drawn as a
+-- virtual line above it.
 local T = require("zwarm_test")
 
 T.run(function()
   vim.cmd("edit " .. T.env("ZWARM_PROJECT") .. "/app.py")
   local buf = vim.api.nvim_get_current_buf()
-  T.setup()
+  T.setup({ inline = { position = "above" } })
   T.client()
   local delegated = T.capture("ZwarmDelegated")
   local updates = T.capture("ZwarmSessionUpdated")

@@ -15,6 +15,14 @@ T.run(function()
   T.wait("a running status at the anchor", function()
     return T.find_mark(buf, "running")
   end)
+  -- The agent's first step: it is up (and has logged its pid), not merely spawned.
+  T.wait("the agent's first step", function()
+    for _, u in ipairs(updates) do
+      if u.session.id == result.sessionId and (u.session.stepCount or 0) > 0 then
+        return true
+      end
+    end
+  end)
   -- The session id completes from the daemon.
   T.results.completion = vim.fn.getcompletion("Zwarm end ", "cmdline")
   vim.cmd("Zwarm trajectory " .. result.shortId)
