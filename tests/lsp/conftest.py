@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Union
@@ -13,9 +12,9 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.lsp_helpers import SERVER, plain
 from zwarm_ls.protocol import SessionUpdated
 
-SERVER = [sys.executable, "-m", "zwarm_ls.cli", "serve"]
 TIMEOUT = 30
 
 
@@ -50,22 +49,6 @@ async def eventually(predicate: Callable[[], bool], timeout: float = TIMEOUT) ->
         while not predicate():
             await asyncio.sleep(0.02)
     await asyncio.wait_for(poll(), timeout)
-
-
-def plain(value: Any) -> Any:
-    """Custom-method results arrive as namedtuples; make them JSON again."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
-async def request(client: LanguageClient, method: str, params: Any) -> Any:
-    return plain(await asyncio.wait_for(client.protocol.send_request_async(method, params),
-                                        TIMEOUT))
 
 
 CAPABILITIES = lsp.ClientCapabilities(

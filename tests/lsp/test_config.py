@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from .conftest import eventually, request
+from tests.lsp_helpers import request
+
+from .conftest import eventually
 
 
 async def test_unknown_keys_are_warned_not_fatal(start_client, project):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from .conftest import TIMEOUT, eventually, open_document, request
+from tests.lsp_helpers import request
+
+from .conftest import TIMEOUT, eventually, open_document
 
 
 def codex_turn(*items):

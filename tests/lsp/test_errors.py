@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
-from .conftest import request
+from tests.lsp_helpers import request
 
 
 async def error_of(client, method: str, params) -> JsonRpcException:

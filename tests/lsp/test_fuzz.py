@@ -14,9 +14,10 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pytest_lsp import ClientServerConfig
 
+from tests.lsp_helpers import SERVER
 from zwarm_ls.server import REQUESTS
 
-from .conftest import CAPABILITIES, SERVER
+from .conftest import CAPABILITIES
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -12,7 +12,9 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
-from .conftest import CAPABILITIES, TIMEOUT, request
+from tests.lsp_helpers import request
+
+from .conftest import CAPABILITIES, TIMEOUT
 
 
 def free_port() -> int:

@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 
-from .conftest import TIMEOUT, request
+from tests.lsp_helpers import request
+
+from .conftest import TIMEOUT
 
 
 async def test_sessions_started_elsewhere_stream_to_every_daemon(start_client, project):

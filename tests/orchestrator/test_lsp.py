@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.lsp_helpers import SERVER, plain
+from tests.lsp_helpers import request as lsp_request
 from tests.orchestrator.conftest import bodies, call, calls, tool_outputs, user_texts, write_config
 from zwarm_ls.protocol import (
     OrchestrateResult,
@@ -24,24 +25,11 @@ from zwarm_ls.protocol import (
     RunTrajectoryResult,
 )
 
-SERVER = [sys.executable, "-m", "zwarm_ls.cli", "serve"]
 TIMEOUT = 60
 
 
-def plain(value: Any) -> Any:
-    """Custom-method results arrive as namedtuples; make them JSON again."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
 async def request(client: LanguageClient, method: str, params: Any) -> Any:
-    return plain(await asyncio.wait_for(client.protocol.send_request_async(method, params),
-                                        TIMEOUT))
+    return await lsp_request(client, method, params, TIMEOUT)
 
 
 async def command(client: LanguageClient, name: str, argument: dict) -> Any:

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -31,10 +30,10 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.fakes.model_server import ScriptedModelServer
+from tests.lsp_helpers import SERVER, plain
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT_BIN = REPO / ".ci-cache" / "agents" / "node_modules" / ".bin"
-SERVER = [sys.executable, "-m", "zwarm_ls.cli", "serve"]
 REQUEST_TIMEOUT = 60.0
 # Generous: two cores shared with other suites. Nothing asserts how long anything took.
 SESSION_TIMEOUT = 120.0
@@ -269,17 +268,6 @@ class Daemon:
     async def steps(self, session_id: str) -> list[dict[str, Any]]:
         result = await self.call("getTrajectory", {"sessionId": session_id, "full": True})
         return result["steps"]
-
-
-def plain(value: Any) -> Any:
-    """pygls returns custom-method results as namedtuples: make them JSON again."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 @pytest.fixture
