@@ -14,8 +14,10 @@ printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$STATE_DI
   || { echo "installing the extension failed:"; cat "$STATE_DIR/install-extension.log"; exit 3; }
 
 # In its own process group, so stopping it also stops its extension host and the daemon.
+# `--log trace` sets every log channel to Trace, which is what makes vscode-languageclient
+# write the JSON-RPC trace (zwarm.trace.server picks its verbosity) into the zwarm log.
 setsid "$CS_BIN" "${common[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
-  --disable-update-check --disable-workspace-trust --disable-getting-started-override \
+  --disable-update-check --disable-workspace-trust --disable-getting-started-override --log trace \
   "$WORKSPACE" > "$STATE_DIR/code-server.log" 2>&1 &
 cs_pid=$!
 trap 'kill -TERM -- -$cs_pid 2>/dev/null; sleep 1; kill -KILL -- -$cs_pid 2>/dev/null' EXIT

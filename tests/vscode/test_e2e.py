@@ -1,20 +1,26 @@
 """End to end in a real VS Code: code-server (the real workbench and extension host) with
-the built .vsix installed, driven by Chromium through playwright-core (drive.js).
+the built .vsix installed by `code-server --install-extension`, driven by Chromium
+through playwright-core (drive.js).
 
 The daemon is the venv's real `zwarm-ls`; the agent CLIs are the fakes from tests/fakes,
 first on PATH in code-server's environment so the daemon's runners start them. The fake
-Codex holds its turn open until the driver writes a release file, so the test sees the
-session running and then completed. code-server and Chromium run inside their own
+Codex runs a recognizable command, then holds its turn open until the driver writes a
+release file (so the test sees the session running), then edits calc.py (so there are
+changed lines to decorate) and completes. code-server and Chromium run inside their own
 network namespace (run_code_server.sh under `unshare -n`): only loopback exists there.
+Screenshots of every step, the driver's readings and the editor's logs are kept in
+artifacts/vscode/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +36,10 @@ CODE_SERVER = REPO / ".ci-cache" / "code-server" / "node_modules" / ".bin" / "co
 ARTIFACTS = REPO / "artifacts" / "vscode"
 DAEMON = Path(sys.executable).parent / "zwarm-ls"
 PORT = 18765  # a fresh network namespace has every port free
-RUN_TIMEOUT_S = 300  # a hard stop for a hung browser; the driver's own waits are shorter
-STEPS = ["01-selection", "02-delegated", "03-running", "04-trajectory-running",
-         "05-completed", "06-trajectory"]
+RUN_TIMEOUT_S = 600  # a hard stop for a hung browser; the driver's own waits are shorter
+STEPS = ["01-selection", "02-lightbulb", "03-delegated", "04-sessions-running",
+         "05-lens-running", "06-trajectory-running", "07-completed", "08-hover", "09-check",
+         "10-trajectory"]
 MARKER_COMMAND = "/bin/bash -lc 'echo zwarm-e2e-marker >> notes.txt'"
 
 CALC_PY = """\
@@ -44,6 +51,12 @@ def add(a, b):
 def sub(a, b):
     return a - b
 """
+# What the fake agent writes: two lines added after line 2 (0-based lines 2-3 change).
+CALC_PY_EDITED = CALC_PY.replace(
+    "    return a + b\n",
+    "    if not all(isinstance(x, (int, float)) for x in (a, b)):\n"
+    "        raise TypeError(\"add() needs numbers\")\n"
+    "    return a + b\n", 1)
 
 pytestmark = pytest.mark.vscode
 
@@ -71,6 +84,8 @@ def require_tools() -> str:
         missing("playwright-core is not installed in editor-clients/vscode/node_modules")
     if not DAEMON.exists():
         missing(f"the daemon is not installed at {DAEMON}")
+    if not shutil.which("git"):
+        missing("git is not installed (the daemon finds changed lines with it)")
     if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
         missing("cannot create a network namespace (unshare -n) to run code-server in")
     return browser
@@ -78,18 +93,19 @@ def require_tools() -> str:
 
 def ensure_vsix() -> None:
     """Rebuild the .vsix when the sources are newer (the install script builds it too)."""
-    sources = [EXT / "package.json", *(EXT / "src").rglob("*.ts"), *(EXT / "media").iterdir()]
+    sources = [EXT / "package.json", EXT / "package-lock.json", *(EXT / "src").rglob("*.ts"),
+               *(EXT / "media").iterdir()]
     newest = max(p.stat().st_mtime for p in sources)
     if VSIX.exists() and VSIX.stat().st_mtime >= newest:
         return
     build = "ip link set lo up; npm run --silent package"
     proc = subprocess.run(["unshare", "-n", "sh", "-c", build],
-                          cwd=EXT, capture_output=True, text=True, timeout=180)
+                          cwd=EXT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and VSIX.exists(), f"packaging failed:\n{proc.stdout}{proc.stderr}"
 
 
 def codex_turn(release: Path) -> list[dict[str, Any]]:
-    """A Codex turn that runs a recognizable command, then waits for `release`."""
+    """A Codex turn that runs a recognizable command, waits for `release`, edits calc.py."""
     return [
         {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
         {"emit": {"type": "turn.started"}},
@@ -99,10 +115,10 @@ def codex_turn(release: Path) -> list[dict[str, Any]]:
             "id": "i1", "type": "command_execution", "command": MARKER_COMMAND,
             "aggregated_output": "", "exit_code": 0, "status": "completed"}}},
         {"wait_for_file": str(release)},
-        {"write": "notes.txt", "text": "zwarm-e2e-marker\n"},
+        {"write": "calc.py", "text": CALC_PY_EDITED},
         {"emit": {"type": "item.completed", "item": {
             "id": "i2", "type": "file_change", "status": "completed",
-            "changes": [{"path": "{cwd}/notes.txt", "kind": "add"}]}}},
+            "changes": [{"path": "{cwd}/calc.py", "kind": "update"}]}}},
         {"emit": {"type": "item.completed", "item": {
             "id": "i3", "type": "agent_message", "text": "added the number check"}}},
         {"emit": {"type": "turn.completed",
@@ -127,22 +143,64 @@ def user_settings() -> dict[str, Any]:
         "chat.disableAIFeatures": True,
         "git.enabled": False,
         "editor.codeLens": True,
+        "editor.lightbulb.enabled": "on",
+        "editor.hover.delay": 300,
+        # The agent's edit must reach the open editor as a reload from disk.
+        "files.autoSave": "off",
     }
 
 
+def make_project(root: Path) -> Path:
+    """A git work tree with calc.py committed, so the daemon's changed lines are the hunks."""
+    project = root / "project"
+    (project / ".zwarm").mkdir(parents=True)
+    (project / "calc.py").write_text(CALC_PY)
+    git = ["git", "-C", str(project), "-c", "user.name=zwarm test",
+           "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "calc.py"], ["commit", "-q", "-m", "calc"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    return project
+
+
+def keep_logs(state: Path) -> None:
+    """Copy the editor's logs (with the JSON-RPC trace) next to the screenshots."""
+    target = ARTIFACTS / "logs"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for log in [state / "code-server.log", state / "install-extension.log",
+                *(state / "data" / "logs").rglob("*.log")]:
+        if log.is_file():
+            name = str(log.relative_to(state)).replace(os.sep, "__")
+            shutil.copyfile(log, target / name)
+
+
 def diagnostics(state: Path, proc: subprocess.CompletedProcess[str] | None) -> str:
-    """What to read when the run failed: driver output and the editor's logs."""
+    """What to read when the run failed: driver output and the extension's log."""
     parts = []
     if proc is not None:
         parts.append(f"--- runner rc {proc.returncode}\n{proc.stdout[-4000:]}\n"
                      f"{proc.stderr[-4000:]}")
-    logs = [state / "code-server.log",
-            *sorted((state / "data" / "logs").rglob("*zwarm*.log")),
-            *sorted((state / "data" / "logs").rglob("exthost.log"))]
-    for log in logs:
-        if log.is_file():
-            parts.append(f"--- {log.relative_to(state)}\n{log.read_text(errors='replace')[-3000:]}")
+    for log in sorted((state / "data" / "logs").rglob("zwarm.log")):
+        parts.append(f"--- {log.relative_to(state)}\n{log.read_text(errors='replace')[-4000:]}")
+    parts.append(f"(all logs are in {ARTIFACTS / 'logs'})")
     return "\n".join(parts)
+
+
+def assert_ran_from_vsix(state: Path) -> None:
+    """The extension host ran the copy that --install-extension unpacked from the .vsix."""
+    installed = json.loads((state / "exts" / "extensions.json").read_text())
+    ours = [e for e in installed if e["identifier"]["id"] == "zwarm.zwarm-ls"]
+    assert len(ours) == 1, installed
+    location = Path(ours[0]["location"]["path"])
+    assert location.parent == state / "exts", location
+    with zipfile.ZipFile(VSIX) as vsix:
+        packaged = vsix.read("extension/dist/extension.js")
+    running = (location / "dist" / "extension.js").read_bytes()
+    assert hashlib.sha256(running).digest() == hashlib.sha256(packaged).digest()
+    exthost = "\n".join(p.read_text(errors="replace")
+                        for p in (state / "data" / "logs").rglob("remoteexthost.log"))
+    assert "_doActivateExtension zwarm.zwarm-ls" in exthost
+    assert "extensionDevelopmentPath" not in (state / "code-server.log").read_text()
 
 
 def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
@@ -152,9 +210,7 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
 
-    project = tmp_path / "project"
-    (project / ".zwarm").mkdir(parents=True)
-    (project / "calc.py").write_text(CALC_PY)
+    project = make_project(tmp_path)
     bin_dir = tmp_path / "bin"
     write_fake_clis(bin_dir)
     release = tmp_path / "release"
@@ -199,28 +255,43 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
         pytest.fail(f"code-server run exceeded {RUN_TIMEOUT_S} s\n{diagnostics(state, None)}")
     finally:
         release.touch()  # never leave a fake agent waiting, whatever happened
+        keep_logs(state)
     seen = json.loads(results.read_text()) if results.exists() else {}
     (ARTIFACTS / "results.json").write_text(json.dumps(seen, indent=2))
     assert proc.returncode == 0 and seen.get("ok"), (
         f"driver failed: {seen.get('error')}\nnotifications: {seen.get('notifications')}\n"
         f"{diagnostics(state, proc)}")
 
+    assert_ran_from_vsix(state)
     short = seen["shortId"]
     texts = seen["texts"]
-    # The palette command delegated through the daemon's code action for the selection.
+
+    # The server's code actions for the selection are in the lightbulb menu.
+    assert "(74 selected)" in texts["selection"], texts["selection"]
+    menu = "\n".join(texts["lightbulb"])
+    assert "Delegate this to Codex" in menu and "Delegate this to Claude" in menu, menu
+
+    # "Delegate Selection" offered the same actions (preferred adapter first) and delegated
+    # with the daemon's task text for the selected lines.
+    assert texts["delegatePicks"][0].startswith("Delegate this to Codex"), texts["delegatePicks"]
     assert "delegated to codex" in texts["delegated"]
     invocations = [json.loads(line) for line in agent_log.read_text().splitlines()]
     assert [i["flavor"] for i in invocations] == ["codex"]
     assert "calc.py, lines 1-3" in invocations[0]["prompt"]
     assert "TODO: check that a and b are numbers" in invocations[0]["prompt"]
+    assert "def sub" not in invocations[0]["prompt"]
 
-    # The Sessions view showed it running, grouped under Running, then completed.
-    assert "running" in texts["sessionRunning"] and "codex" in texts["sessionRunning"]
+    # The status bar item counted it and opened the Sessions view (own container), which
+    # showed it under Running; $/progress showed in the status bar; the context menu has
+    # the session actions.
+    assert "running" in texts["statusBarRunningLabel"]
+    assert f"zwarm codex {short}" in texts["progressRunning"]
+    assert "ZWARM: SESSIONS" in texts["sidebarTitle"].upper()
+    assert "running" in texts["sessionRunning"] and f"codex {short}" in texts["sessionRunning"]
     assert any(t.startswith("Running") for t in texts["groupsRunning"]), texts["groupsRunning"]
-    assert "completed" in texts["sessionCompleted"]
-    groups = texts["groupsCompleted"]
-    assert any(t.startswith("Completed") for t in groups), groups
-    assert not any(t.startswith("Running") for t in texts["groupsCompleted"])
+    for action in ("Peek", "Check", "Show Trajectory", "End Session"):
+        assert action in texts["contextMenuRunning"], texts["contextMenuRunning"]
+    assert "Converse…" not in texts["contextMenuRunning"]  # the daemon refuses mid-turn
 
     # The daemon's code lens at the anchor changed its text as the session finished.
     assert texts["lensRunning"].startswith("zwarm:")
@@ -228,14 +299,34 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     assert f"codex {short} completed" in texts["lensCompleted"]
     assert texts["lensRunning"] != texts["lensCompleted"]
 
-    # The status bar item counted the running session.
-    assert "zwarm" in texts["statusBarRunning"]
+    # The Sessions view moved it to Completed, live.
+    assert "completed" in texts["sessionCompleted"]
+    assert any(t.startswith("Completed") for t in texts["groupsCompleted"])
+    assert not any(t.startswith("Running") for t in texts["groupsCompleted"])
+    assert not any(f"zwarm codex {short}" in t for t in texts["progressCompleted"])
 
-    # The trajectory document followed the session live and shows the agent's command.
+    # The agent's edit reached the editor, its lines got gutter marks, and the hover on a
+    # changed line names the session and the step.
+    assert "raise TypeError" in texts["calcAfter"]
+    assert texts["changedLineGlyphs"], "no gutter decorations on the changed lines"
+    # Once: the daemon's textDocument/hover, not repeated by the decorations.
+    assert texts["hover"].count(f"changed by codex session {short}") == 1, texts["hover"]
+    assert "step #2" in texts["hover"] and "calc.py" in texts["hover"], texts["hover"]
+
+    # Check from the context menu of the finished session.
+    assert "Converse…" in texts["contextMenuCompleted"]
+    assert "End Session" not in texts["contextMenuCompleted"]
+    assert f"zwarm {short} completed · turn 1" in texts["check"], texts["check"]
+    assert "added the number check" in texts["check"]
+
+    # The trajectory document followed the session live and shows the agent's command;
+    # "Show Trajectory" brought the open one forward instead of opening a second copy.
     assert f"session {short}: running" in texts["trajectoryRunning"]
     assert f"session {short}: completed" in texts["trajectoryLive"]
-    assert "echo zwarm-e2e-marker" in texts["trajectory"]
-    assert any(f"trajectory-{short}.md" in t for t in texts["tabs"]), texts["tabs"]
+    assert "$ echo zwarm-e2e-marker >> notes.txt" in texts["trajectory"]
+    tab = f"trajectory-{short}.md"
+    assert tab in texts["activeTab"], texts["activeTab"]
+    assert sum(tab in t for t in texts["tabs"]) == 1, texts["tabs"]
 
     for step in STEPS:
         shot = ARTIFACTS / f"{step}.png"

@@ -81,6 +81,9 @@ describe("status bar", () => {
     expect(statusBarTooltip(counts({ total: 4, running: 1 }))).toBe(
       "zwarm: 1 running, 0 need attention, 4 sessions in all",
     );
+    expect(statusBarTooltip(counts({ total: 1, completed: 1, needsAttention: 1 }))).toBe(
+      "zwarm: 0 running, 1 need attention, 1 session in all",
+    );
   });
 });
 

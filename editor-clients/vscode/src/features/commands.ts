@@ -161,7 +161,8 @@ async function showTrajectory(deps: Deps, arg: unknown): Promise<void> {
 }
 
 async function converse(deps: Deps, arg: unknown): Promise<void> {
-  const sessionId = await sessionFor(deps, arg, "zwarm: Converse");
+  // A running turn has to finish first (the daemon refuses), so only finished ones are offered.
+  const sessionId = await sessionFor(deps, arg, "zwarm: Converse", (s) => !isActive(s));
   if (!sessionId) {
     return;
   }

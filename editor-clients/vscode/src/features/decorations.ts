@@ -1,6 +1,9 @@
 // Lines agents changed, from `zwarm/decorations`: a gutter mark, a faint line highlight
-// and the daemon's hover text, one look per session status. Asked again for the visible
+// and an overview ruler mark, one look per session status. Asked again for the visible
 // editors whenever sessions change or other editors come into view.
+// The hover on those lines (which session, which step) is the daemon's own
+// textDocument/hover, which vscode-languageclient already shows; giving the decorations
+// the same text as `hoverMessage` would show it twice.
 
 import * as vscode from "vscode";
 import { logError } from "../common/logging";
@@ -32,7 +35,7 @@ function decorationType(context: vscode.ExtensionContext, status: Status): vscod
 
 function toOption(d: Decoration): vscode.DecorationOptions {
   const range = new vscode.Range(d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character);
-  return { range, hoverMessage: new vscode.MarkdownString(d.hover) };
+  return { range };
 }
 
 export class ChangedLines implements vscode.Disposable {
@@ -47,6 +50,14 @@ export class ChangedLines implements vscode.Disposable {
       daemon.onDidChangeRunning(() => this.schedule()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()),
       vscode.workspace.onDidSaveTextDocument(() => this.schedule()),
+      // An agent's edit reaches an open editor as a reload from disk, which leaves the
+      // document clean; decorations set before the reload would sit on shifted lines.
+      // Typing (which makes it dirty) does not ask again.
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (!e.document.isDirty && e.contentChanges.length > 0 && isDecoratable(e.document.uri.scheme)) {
+          this.schedule();
+        }
+      }),
     );
   }
 

@@ -43,11 +43,18 @@ export class TrajectoryDocuments implements vscode.TextDocumentContentProvider, 
   }
 
   async open(sessionId: string): Promise<vscode.TextEditor> {
-    const document = await vscode.workspace.openTextDocument(trajectoryUri(sessionId));
+    const uri = trajectoryUri(sessionId);
+    // Already on screen (from a lens, the tree or the palette): bring that one forward
+    // rather than opening a second copy beside it.
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    const document = shown?.document ?? (await vscode.workspace.openTextDocument(uri));
     if (document.languageId !== "markdown") {
       await vscode.languages.setTextDocumentLanguage(document, "markdown");
     }
-    return vscode.window.showTextDocument(document, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+    return vscode.window.showTextDocument(document, {
+      preview: false,
+      viewColumn: shown?.viewColumn ?? vscode.ViewColumn.Beside,
+    });
   }
 
   dispose(): void {

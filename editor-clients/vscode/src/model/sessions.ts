@@ -151,7 +151,8 @@ export function statusBarTooltip(counts: SessionCounts | undefined): string {
   if (!counts) {
     return "zwarm: daemon not connected";
   }
-  return `zwarm: ${counts.running + counts.pending} running, ${counts.needsAttention} need attention, ${counts.total} sessions in all`;
+  const sessions = counts.total === 1 ? "1 session" : `${counts.total} sessions`;
+  return `zwarm: ${counts.running + counts.pending} running, ${counts.needsAttention} need attention, ${sessions} in all`;
 }
 
 /**
