@@ -268,6 +268,11 @@ async def test_needs_attention_until_someone_looks(service):
     assert listed.sessions[0].needs_attention and listed.counts.needs_attention == 1
     await service.check(SessionRef(session_id=started.session_id))
     assert not (await service.list(ListParams())).sessions[0].needs_attention
+    # Looking again writes nothing: no update for other windows to echo back.
+    looked_at = service.store.read_meta(started.session_id).updated_at
+    await service.trajectory(TrajectoryParams(session_id=started.session_id))
+    await service.check(SessionRef(session_id=started.session_id))
+    assert service.store.read_meta(started.session_id).updated_at == looked_at
 
 
 async def test_clean_removes_only_old_finished_sessions(service):

@@ -19,7 +19,7 @@ from . import runner
 from .adapters import get_adapter
 from .config import Config
 from .errors import ExecutorMissing, InvalidParams, PolicyViolation, SessionStateError
-from .index import Change, Index, latest_message, status_of
+from .index import Change, Index, latest_message, needs_attention, status_of
 from .protocol import (
     CheckResult,
     CleanParams,
@@ -36,6 +36,7 @@ from .protocol import (
     SessionCounts,
     SessionRef,
     SessionUpdated,
+    Status,
     TokenUsage,
     TrajectoryParams,
     TrajectoryResult,
@@ -332,10 +333,14 @@ class SessionService:
         return CleanResult(removed=removed)
 
     async def _mark_viewed(self, session_id: str) -> None:
+        """Clear `needs_attention` of a just-finished session someone looked at. Only when
+        that changes something: clients re-read trajectories on every update, and a write
+        per read would echo between two editor windows on one store."""
         def viewed(m: SessionMeta) -> None:
             m.viewed_at = now_iso()
 
-        if not status_of(self.index.meta(session_id).status).is_active:
+        meta = self.index.meta(session_id)
+        if meta.status == Status.COMPLETED and needs_attention(meta):
             self.index.put_meta(await asyncio.to_thread(self.store.update, session_id, viewed))
 
 
