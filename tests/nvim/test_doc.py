@@ -20,7 +20,8 @@ def test_help_has_a_tag_for_everything_the_plugin_defines(nvim: Nvim) -> None:
             ":Zwarm", "zwarm-inline", "zwarm-trajectory", "zwarm-notifications"} <= tags
     missing = (
         [f":Zwarm-{name}" for name in result["subcommands"]]
-        + [f"zwarm-option-{name}" for name in result["options"]]
+        # `cmd` and `default_adapter` default to nil, so they are not keys of the defaults.
+        + [f"zwarm-option-{name}" for name in [*result["options"], "cmd", "default_adapter"]]
         + [f"hl-{group}" for group in result["highlights"]]
         + [f"zwarm-trajectory-{key}" for key in result["keys"]]
     )

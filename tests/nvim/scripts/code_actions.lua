@@ -49,4 +49,8 @@ T.run(function()
   T.results.mark = T.wait("the status at the anchor", function()
     return T.find_mark(buf, result.shortId)
   end)
+  -- Until it completes the agent may not have logged its invocation yet.
+  T.wait("the session to complete", function()
+    return T.notified(result.shortId .. " completed")
+  end)
 end)
