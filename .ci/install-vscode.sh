@@ -20,8 +20,16 @@ RG_ASSET=ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
 
 say() { printf '  %s\n' "$*"; }
 
+# code-server 4.100.3's postinstall refuses any other Node major; say so up front.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo none)
+if [ "$node_major" != 20 ]; then
+  echo "install-vscode: Node 20 is required (code-server $CS_VERSION); found: $node_major" >&2
+  exit 1
+fi
+
 need_pkgs=()
-for pkg in chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential; do
+# git: the e2e test's project is a git work tree (the daemon finds changed lines with it).
+for pkg in chromium ripgrep git libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -39,7 +47,11 @@ stamp=$EXT/node_modules/.zwarm-lock.sha
 want=$(sha256sum "$EXT/package-lock.json" | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "npm ci ($EXT)"
-  (cd "$EXT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  # build_from_source: keytar (an optional dependency of vsce) builds against the
+  # system's Node headers instead of trying GitHub for a prebuilt binary first.
+  # playwright-core is a plain devDependency: it never downloads a browser.
+  (cd "$EXT" && npm_config_build_from_source=true \
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" > "$stamp"
 else
   say "extension node_modules up to date"
