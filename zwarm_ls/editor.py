@@ -103,7 +103,7 @@ def code_actions(uri: str, path: str, r: lsp.Range, lines: list[str], language: 
 
 def lens_title(s: SessionSummary) -> str:
     parts = [f"{STATUS_ICONS.get(s.status.value, '?')} {s.adapter} {s.short_id} {s.status.value}",
-             f"{s.step_count} steps"]
+             f"{s.step_count} step{'' if s.step_count == 1 else 's'}"]
     latest = s.activity if s.status.is_active and s.activity else s.latest_step
     if s.status == Status.FAILED and s.error:
         latest = s.error

@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,17 @@ def wait_for(what: str, cond, results: Path, deadline: float):
     pytest.fail(f"timed out waiting for {what}")
 
 
+def read_signal(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
+
+
+def screen_showing(term: Terminal, short_id: str, status: str) -> str | None:
+    """The screen, once a row shows the session with `status`; else None."""
+    screen = term.screen()
+    return screen if any(short_id in row and status in row for row in screen.splitlines()) \
+        else None
+
+
 def test_inline_status_screen_in_a_terminal(nvim: Nvim) -> None:
     tmux = shutil.which("tmux")
     if tmux is None:
@@ -84,17 +96,13 @@ def test_inline_status_screen_in_a_terminal(nvim: Nvim) -> None:
     try:
         term.start(program)
         deadline = time.monotonic() + STAGE_TIMEOUT_S
-        for stage, status in (("running", "running"), ("completed", "completed")):
+        for stage in ("running", "completed"):
             ready = signals / f"{stage}.ready"
-            short = wait_for(f"the {stage} stage", lambda: ready.exists() and ready.read_text(),
-                             results, deadline)
+            short = wait_for(f"the {stage} stage", partial(read_signal, ready), results, deadline)
             # The terminal shows what Neovim drew once tmux has read it: wait for the text.
-            screens[stage] = wait_for(
-                f"the {stage} status on the screen",
-                lambda: next((s for s in [term.screen()]
-                              if any(short in row and status in row for row in s.splitlines())),
-                             None),
-                results, deadline)
+            screens[stage] = wait_for(f"the {stage} status on the screen",
+                                      partial(screen_showing, term, short, stage),
+                                      results, deadline)
             screens[stage + "-ansi"] = term.screen(colors=True)
             (signals / f"{stage}.captured").touch()
         wait_for("the editor to quit", results.exists, results, deadline)
@@ -117,7 +125,7 @@ def test_inline_status_screen_in_a_terminal(nvim: Nvim) -> None:
     assert len(running) <= LINES and all(len(row) <= COLUMNS for row in running)
     # Running: the status sits at the end of the anchor line (line 2 of the file).
     assert running[1].startswith("    # TODO: handle None")
-    assert f"codex {short} running" in running[1] and "1 steps" in running[1]
+    assert f"codex {short} running" in running[1] and "1 step ·" in running[1]
     # Completed: the agent's new text, a sign on each changed line, the final status.
     assert any(f"codex {short} completed" in row and "add() now returns None" in row
                for row in completed)

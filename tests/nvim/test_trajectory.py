@@ -70,6 +70,6 @@ def test_trajectory_keys_refresh_end_and_converse(nvim: Nvim) -> None:
     assert result["converse"].startswith(f"{short}: turn 2")
     assert result["current"] is True
     # `x` killed the first agent; `c` resumed the same thread with the message.
-    first_call, second_call = nvim.invocations()
+    _first_call, second_call = nvim.invocations()
     assert "now say hi" in second_call["prompt"]
     assert "resume" in second_call["argv"]

@@ -30,7 +30,7 @@ T.run(function()
   T.results.delegated = result
   T.wait("a running status with its step at the anchor", function()
     local m = T.find_mark(buf, result.shortId)
-    return m and m.text:find("running", 1, true) and m.text:find("1 steps", 1, true)
+    return m and m.text:find("running", 1, true) and m.text:find("1 step ·", 1, true)
   end)
   stage("running", result.shortId)
 
