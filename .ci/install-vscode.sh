@@ -69,8 +69,9 @@ ls -l "$EXT/zwarm-ls.vsix" | awk '{print "  built", $NF, $5, "bytes"}'
 
 # --- code-server ---------------------------------------------------------------------
 cs_bin=$CS_DIR/node_modules/.bin/code-server
-# Without --config, code-server writes a default ~/.config/code-server/config.yaml.
-cs_version() { "$cs_bin" --config "$CS_DIR/config.yaml" --version 2>/dev/null | head -1; }
+# Without --config, code-server writes a default ~/.config/code-server/config.yaml (and a
+# missing --config file gets written too, with a line of output): point it at /dev/null.
+cs_version() { "$cs_bin" --config /dev/null --version 2>/dev/null | grep -m1 "^[0-9]"; }
 if [ -x "$cs_bin" ] && cs_version | grep -q "^$CS_VERSION "; then
   say "code-server $CS_VERSION present"
 else
