@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from zwarm_ls.config import load_config
 from zwarm_ls.errors import AmbiguousSession, InvalidParams, SessionNotFound
-from zwarm_ls.protocol import ListParams, SessionRef, Status, TrajectoryParams
+from zwarm_ls.protocol import ListParams, SessionRef, Status, TrajectoryParams, WaitParams
 from zwarm_ls.service import SessionService
 from zwarm_ls.store import Store, validate_id
 
@@ -67,6 +68,46 @@ async def test_truncated_last_line_of_a_finished_turn_is_skipped_not_fatal(legac
     assert [s.kind for s in failed.steps] == ["error", "error"]
     check = await legacy_service.check(SessionRef(session_id=FAILED))
     assert check.error == "stream disconnected before completion"
+
+
+def as_running_under_zwarm(store_root: Path, session_id: str, pid: int,
+                           keep_lines: int | None = None) -> None:
+    """Make a fixture session look like one zwarm 3.9 is running right now: status
+    running, its CLI's pid, no runner record of ours; optionally cut its output short."""
+    session = store_root / ".zwarm" / "sessions" / session_id
+    meta = json.loads((session / "meta.json").read_text())
+    meta.update(status="running", pid=pid, exit_code=None)
+    (session / "meta.json").write_text(json.dumps(meta))
+    if keep_lines is not None:
+        turn = session / "turns" / "turn_1.jsonl"
+        turn.write_text("".join(turn.read_text().splitlines(keepends=True)[:keep_lines]))
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+async def test_a_turn_zwarm_was_running_settles_when_its_cli_is_done(zwarm_store: Path):
+    # Output says the turn completed: settled as completed though the pid looks alive.
+    as_running_under_zwarm(zwarm_store, CODEX, pid=os.getpid())
+    # Output stops mid-turn and the CLI is gone: failed, not running forever.
+    as_running_under_zwarm(zwarm_store, LEGACY, pid=dead_pid(), keep_lines=1)
+    # Mid-turn with its CLI alive: still running.
+    as_running_under_zwarm(zwarm_store, CLAUDE, pid=os.getpid(), keep_lines=2)
+    svc = SessionService(load_config(zwarm_store)[0])
+    await svc.start()
+    try:
+        done = await svc.wait(WaitParams(session_ids=[CODEX], timeout_s=20))
+        assert [s.status for s in done.finished] == [Status.COMPLETED]
+        done = await svc.wait(WaitParams(session_ids=[LEGACY], timeout_s=20))
+        assert [s.status for s in done.finished] == [Status.FAILED]
+        assert svc.index.summary(CLAUDE).status == Status.RUNNING
+        assert json.loads((zwarm_store / ".zwarm" / "sessions" / CODEX / "meta.json")
+                          .read_text())["status"] == "completed"
+    finally:
+        await svc.stop()
 
 
 async def test_prefixes_resolve_and_ambiguity_is_reported(legacy_service):

@@ -23,7 +23,7 @@ from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState, clip
 from .errors import AmbiguousSession, SessionNotFound
 from .protocol import Anchor, SessionSummary, Status, Step, TokenUsage
-from .runner import runner_alive
+from .runner import process_start_ticks, runner_alive
 from .store import (
     SessionMeta,
     Store,
@@ -71,7 +71,11 @@ def status_of(value: str) -> Status:
 class Index:
     def __init__(self, store: Store):
         self.store = store
+        # `_lock` guards the entries and is held only briefly, one session at a time, so a
+        # request reading the index never waits for a whole refresh; `_refresh_lock` keeps
+        # the watcher and a poke from refreshing at once.
         self._lock = threading.RLock()
+        self._refresh_lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
         self._journal_offset = 0
         self._last_rescan = 0.0
@@ -81,7 +85,7 @@ class Index:
 
     def refresh(self) -> list[Change]:
         """Bring the index up to date with the files; return what changed."""
-        with self._lock:
+        with self._refresh_lock:
             changed, offset = self.store.read_journal(self._journal_offset)
             self._journal_offset = offset
             now = time.monotonic()
@@ -91,19 +95,28 @@ class Index:
                 self._started = True
             changes: dict[str, Change] = {}
             for session_id in changed:
-                change = self._reload(session_id)
+                with self._lock:
+                    change = self._reload(session_id)
                 if change:
                     changes[session_id] = change
-            for session_id, entry in list(self._entries.items()):
-                if entry.reader is not None:
-                    self._tail(session_id, entry, changes)
+            with self._lock:
+                tailed = [(sid, e) for sid, e in self._entries.items() if e.reader is not None]
+            for session_id, entry in tailed:
+                with self._lock:
+                    if entry.reader is not None and self._entries.get(session_id) is entry:
+                        self._tail(session_id, entry, changes)
             return list(changes.values())
+
+    def any_active(self) -> bool:
+        """Whether some session is pending or running (cheap: no summaries are built)."""
+        with self._lock:
+            return any(status_of(e.meta.status).is_active for e in self._entries.values())
 
     def _rescan_ids(self) -> set[str]:
         on_disk = set(self.store.list_ids())
-        gone = set(self._entries) - on_disk
-        new = on_disk - set(self._entries)
-        return gone | new
+        with self._lock:
+            known = set(self._entries)
+        return (known - on_disk) | (on_disk - known)
 
     def _reload(self, session_id: str) -> Change | None:
         try:
@@ -163,7 +176,9 @@ class Index:
             return False
         entry.liveness_checked = now
         run = read_json(run_path)
-        return run is not None and not runner_alive(run)
+        if run is not None:
+            return not runner_alive(run)
+        return _zwarm_turn_over(entry)
 
     def _settle_orphan(self, session_id: str, turn: int, paths) -> ExitRecord | None:
         """The runner died without an exit record (SIGKILL, OOM): settle the turn here."""
@@ -301,6 +316,16 @@ class Index:
             error=meta.error, anchor=Anchor.model_validate(meta.anchor) if meta.anchor else None,
             source=meta.source, exit_code=meta.exit_code,
         )
+
+
+def _zwarm_turn_over(entry: Entry) -> bool:
+    """A running turn with no runner record was started by zwarm itself, which runs the
+    CLI directly and records only its pid: the turn is over once the CLI said so in its
+    output, or once that process is gone."""
+    if entry.reader is not None and entry.reader.state.outcome is not None:
+        return True
+    pid = entry.meta.pid
+    return isinstance(pid, int) and process_start_ticks(pid) is None
 
 
 def latest_message(meta: SessionMeta, live: TurnState | None = None) -> str:

@@ -98,8 +98,7 @@ class SessionService:
                 raise
             except Exception:
                 log.exception("refreshing the session index failed")
-            busy = any(s.status.is_active for s in self.index.summaries())
-            await asyncio.sleep(BUSY_TICK_S if busy else IDLE_TICK_S)
+            await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
 
     async def poke(self) -> None:
         """Refresh now (after this process wrote something) instead of on the next tick."""
@@ -110,6 +109,7 @@ class SessionService:
             self._status_event.set()
             self._status_event = asyncio.Event()
         for change in changes:
+            await asyncio.sleep(0)  # a burst of changes must not hold off requests
             if change.summary is None:
                 continue
             update = SessionUpdated(session=change.summary, new_steps=change.new_steps,

@@ -8,6 +8,7 @@ todo_list or error.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -18,15 +19,25 @@ from ..protocol import FileTouch, TokenUsage
 from .base import Adapter, Outcome, StepDraft, TurnState, clip, raw_step
 
 _BASH_WRAPPER = re.compile(r"^/bin/(?:ba|z)?sh -l?c '(.*)'$", re.S)
+# The common case, a script with no single quote in it: no shell parsing needed.
+_SIMPLE_WRAPPER = re.compile(r"^/(?:usr/)?bin/(?:ba|z)?sh -l?c '([^']*)'$", re.S)
 _SHELL_PREFIX = re.compile(r"^/(?:usr/)?bin/(?:ba|z)?sh -l?c ")
 
 
 def shell_command(command: Any) -> str:
-    """The command as the user would type it, without Codex's `bash -lc …` wrapper.
-
-    Codex quotes the script shell-style: `'…'` when it can, else `"…"` and mixed
-    segments (`"echo \"it's\" "'$HOME'`), so the wrapper is undone with a POSIX split."""
+    """The command as the user would type it, without Codex's `bash -lc …` wrapper."""
     text = " ".join(command) if isinstance(command, list) else str(command or "")
+    return _unwrap(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _unwrap(text: str) -> str:
+    """Codex quotes the script shell-style: `'…'` when it can, else `"…"` and mixed
+    segments (`"echo \\"it's\\" "'$HOME'`), so the general case is a POSIX split. The same
+    command arrives in item.started and item.completed, hence the cache."""
+    simple = _SIMPLE_WRAPPER.match(text)
+    if simple:
+        return simple.group(1)
     if _SHELL_PREFIX.match(text):
         try:
             parts = shlex.split(text)
