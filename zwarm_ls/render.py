@@ -25,7 +25,7 @@ def render_header(s: SessionSummary) -> str:
     lines = [
         f"# {s.adapter} session {s.short_id}: {s.status.value}",
         "",
-        f"- **task**: {' '.join(s.task.split())[:300]}",
+        f"- **task**: {first_line(s.task)}",
         f"- **adapter / model**: {s.adapter} / {s.model}",
         f"- **status**: {s.status.value}" + (f" (exit code {s.exit_code})"
                                              if s.exit_code is not None else ""),
@@ -40,7 +40,17 @@ def render_header(s: SessionSummary) -> str:
         lines.append(f"- **now**: {s.activity}")
     if s.error:
         lines += ["", f"> **error**: {s.error}"]
+    if "\n" in s.task.strip():
+        # Tasks from code actions carry the selected code as a fenced block: show them
+        # as written, not folded into one line.
+        lines += ["", "## Task", "", _cap(s.task.strip(), full=False)]
     return "\n".join(lines)
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    more = "…" if len(line) > limit or "\n" in text.strip() else ""
+    return line[:limit] + more
 
 
 def render_step(step: Step, full: bool = True) -> str:
