@@ -256,6 +256,7 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     finally:
         release.touch()  # never leave a fake agent waiting, whatever happened
         keep_logs(state)
+    (ARTIFACTS / "drive.log").write_text(proc.stdout + proc.stderr)
     seen = json.loads(results.read_text()) if results.exists() else {}
     (ARTIFACTS / "results.json").write_text(json.dumps(seen, indent=2))
     assert proc.returncode == 0 and seen.get("ok"), (
