@@ -2,99 +2,23 @@
 // zwarm extension: the server's code actions in the lightbulb menu, "Delegate Selection"
 // from the palette, the Sessions view (opened from the status bar item) and its context
 // menu, the code lens at the anchor, the changed-line decorations and their hover, and
-// the trajectory document. Every wait is on a DOM condition, never a fixed sleep.
-// Writes what it read to RESULTS (JSON) and a screenshot per step to OUT_DIR;
-// test_e2e.py asserts on them.
-// Usage: node drive.js URL OUT_DIR RELEASE_FILE RESULTS
+// the trajectory document. Writes what it read to RESULTS and a screenshot per step to
+// OUT_DIR (see workbench.js); test_e2e.py asserts on them. The fake agent holds its turn
+// until this script writes $RELEASE_FILE.
 "use strict";
 const fs = require("fs");
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { SEL, clean, drive, log, pickRow, runCommand, settledToast, texts, waitEditorText, waitText, WAIT_MS } = require("./workbench");
 
-const [URL, OUT, RELEASE, RESULTS] = process.argv.slice(2);
-const WAIT_MS = 120_000; // generous: the machine is shared and has 2 cores
-const POLL_MS = 250;
+const RELEASE = process.env.RELEASE_FILE;
 const MARKER = "echo zwarm-e2e-marker";
-const results = { steps: [], texts: {}, notifications: [] };
-
-const SIDEBAR = "#workbench\\.parts\\.sidebar";
-const SIDEBAR_ROW = `${SIDEBAR} .monaco-list-row`;
-const STATUS_ITEM = "#zwarm\\.zwarm-ls\\.zwarm-ls\\.status"; // <extension id>.<item id>
-const PROGRESS_ITEM = "#status\\.progress";
-const LENS = ".monaco-editor .codelens-decoration";
-const PALETTE_ROW = ".quick-input-widget .monaco-list-row";
-const NOTIFICATION = ".notification-list-item-message";
-
-function save() {
-  fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2));
-}
-
-function log(message) {
-  console.log(`[drive ${new Date().toISOString()}] ${message}`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
-  results.steps.push(name);
-  save();
-  log(`step ${name}`);
-}
-
-/** Monaco renders spaces as U+00A0; compare text the way a reader sees it. */
-const clean = (s) => (s || "").replace(/\u00a0/g, " ");
-
-/** Poll `selector`'s texts until one satisfies `predicate`; return that text. */
-async function waitText(page, selector, predicate, label, { timeout = WAIT_MS } = {}) {
-  const start = Date.now();
-  let last = "";
-  while (Date.now() - start < timeout) {
-    const texts = (await page.locator(selector).allInnerTexts()).map(clean);
-    const hit = texts.find(predicate);
-    if (hit !== undefined) {
-      return hit;
-    }
-    last = texts.join(" | ");
-    await page.waitForTimeout(POLL_MS);
-  }
-  throw new Error(`timed out waiting for ${label}; last seen: ${last.slice(0, 800)}`);
-}
-
-async function texts(page, selector) {
-  return (await page.locator(selector).allInnerTexts()).map(clean);
-}
-
-/**
- * Run a palette command. A `when` clause hides the command until its condition holds
- * (the daemon runs, there is a selection), so the palette is reopened until the row
- * shows up.
- */
-async function runCommand(page, title) {
-  const start = Date.now();
-  while (Date.now() - start < WAIT_MS) {
-    await page.keyboard.press("F1");
-    const input = page.locator(".quick-input-widget input").first();
-    await input.waitFor({ state: "visible", timeout: WAIT_MS });
-    await input.fill(`>${title}`);
-    const row = page.locator(PALETTE_ROW, { hasText: title }).first();
-    try {
-      await row.waitFor({ state: "visible", timeout: 5_000 });
-      // No wait for the palette to close: a command that asks next (a quick pick) reuses
-      // the same widget, so it may never be seen hidden. Callers wait for what follows.
-      await page.keyboard.press("Enter");
-      return;
-    } catch {
-      await page.keyboard.press("Escape");
-      await page.waitForTimeout(1_000);
-    }
-  }
-  throw new Error(`command '${title}' never appeared in the palette`);
-}
-
-async function pickRow(page, text) {
-  const row = page.locator(PALETTE_ROW, { hasText: text }).first();
-  await row.waitFor({ state: "visible", timeout: WAIT_MS });
-  await row.click();
-}
+const SIDEBAR = SEL.sidebar;
+const SIDEBAR_ROW = SEL.sidebarRow;
+const STATUS_ITEM = SEL.statusItem;
+const PROGRESS_ITEM = SEL.progressItem;
+const LENS = SEL.lens;
+const PALETTE_ROW = SEL.paletteRow;
+const NOTIFICATION = SEL.notification;
+const TRAJECTORY = '.monaco-editor[data-uri^="zwarm:"]';
 
 /** The editor showing calc.py (Monaco tags its root with the model's URI). */
 function calcEditor(page) {
@@ -112,19 +36,7 @@ async function selectAdd(page) {
   return waitText(page, "#status\\.editor\\.selection", (t) => t.includes("Ln 3, Col 17 (74 selected)"), "the selection");
 }
 
-async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"],
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  global.page = page;
-  page.setDefaultTimeout(WAIT_MS);
-  page.on("console", (m) => { if (m.type() === "error") log(`console.error ${m.text().slice(0, 200)}`); });
-
-  await page.goto(URL);
-  await page.waitForSelector(".monaco-workbench");
+drive(async ({ page, results, shot }) => {
   await page.click('.explorer-folders-view .monaco-list-row:has-text("calc.py")');
   await page.waitForSelector('.tabs-container .tab:has-text("calc.py")');
   await calcEditor(page).waitFor();
@@ -132,7 +44,7 @@ async function main() {
   // 1. A selection. The status bar item is the extension's, so it is active by now.
   await page.waitForSelector(STATUS_ITEM);
   results.texts.selection = await selectAdd(page);
-  await shot(page, "01-selection");
+  await shot("01-selection");
 
   // 2. The daemon's code actions in the lightbulb menu. The bulb appears once the daemon
   // answers textDocument/codeAction, so this also waits for the daemon to be up.
@@ -154,7 +66,7 @@ async function main() {
     }
   }
   results.texts.lightbulb = await texts(page, actionRow);
-  await shot(page, "02-lightbulb");
+  await shot("02-lightbulb");
   await page.keyboard.press("Escape");
   await page.locator(".action-widget").first().waitFor({ state: "hidden" }).catch(() => {});
   results.texts.selection = await selectAdd(page);
@@ -168,7 +80,7 @@ async function main() {
   results.texts.delegated = delegated;
   const shortId = /as ([0-9a-f]{8})/.exec(delegated)[1];
   results.shortId = shortId;
-  await shot(page, "03-delegated");
+  await shot("03-delegated");
 
   // 4. The status bar item counts the running session; clicking it opens the Sessions
   // view, which shows the session under Running. Its context menu has the actions.
@@ -180,10 +92,10 @@ async function main() {
   results.texts.sessionRunning = await waitText(page, SIDEBAR_ROW, (t) => t.includes(shortId) && t.includes("running"), "a running row in the Sessions view");
   results.texts.groupsRunning = await texts(page, SIDEBAR_ROW);
   await page.locator(SIDEBAR_ROW, { hasText: shortId }).first().click({ button: "right" });
-  const menuItem = ".context-view .monaco-menu .action-label";
+  const menuItem = SEL.menuItem;
   await waitText(page, menuItem, (t) => t.includes("End Session"), "the session's context menu");
   results.texts.contextMenuRunning = (await texts(page, menuItem)).filter(Boolean);
-  await shot(page, "04-sessions-running");
+  await shot("04-sessions-running");
   await page.keyboard.press("Escape");
 
   // 5. The code lens at the anchor follows the session. VS Code drops a lens refresh that
@@ -191,21 +103,22 @@ async function main() {
   // to the Sessions view: come back to the code, as a user would, then read the lens.
   await calcEditor(page).locator(".view-line").last().click();
   results.texts.lensRunning = await waitText(page, LENS, (t) => t.includes(shortId) && t.includes("running"), "the running code lens");
-  await shot(page, "05-lens-running");
+  await shot("05-lens-running");
 
   // 6. The lens opens the trajectory (client-side zwarm.openTrajectory), read-only
   // markdown in the zwarm: scheme, showing the command the agent ran so far.
   await page.locator(`${LENS} a`, { hasText: shortId }).first().click();
-  results.texts.trajectoryRunning = await waitText(page, ".view-lines", (t) => t.includes(`session ${shortId}: running`) && t.includes(MARKER), "the trajectory document (running)");
+  results.texts.trajectoryRunning = await waitEditorText(page, TRAJECTORY, `session ${shortId}: running`, "the trajectory document (running)");
+  results.texts.trajectoryRunningCommand = await waitEditorText(page, TRAJECTORY, MARKER, "the agent's command in the trajectory");
   results.texts.tabsRunning = await texts(page, ".tabs-container .tab");
-  await shot(page, "06-trajectory-running");
+  await shot("06-trajectory-running");
 
   // 7. Let the fake agent finish: it edits calc.py. Everything updates without a click.
   fs.writeFileSync(RELEASE, "go\n");
   results.texts.sessionCompleted = await waitText(page, SIDEBAR_ROW, (t) => t.includes(shortId) && t.includes("completed"), "a completed row in the Sessions view");
   results.texts.groupsCompleted = await waitText(page, SIDEBAR_ROW, (t) => t.startsWith("Completed"), "the Completed group").then(() => texts(page, SIDEBAR_ROW));
   results.texts.lensCompleted = await waitText(page, LENS, (t) => t.includes(shortId) && t.includes("completed"), "the completed code lens");
-  results.texts.trajectoryLive = await waitText(page, ".view-lines", (t) => t.includes(`session ${shortId}: completed`), "the open trajectory to update live");
+  results.texts.trajectoryLive = await waitEditorText(page, TRAJECTORY, `session ${shortId}: completed`, "the open trajectory to update live");
   results.texts.calcAfter = await waitText(page, '.monaco-editor[data-uri$="/calc.py"] .view-lines', (t) => t.includes("raise TypeError"), "the agent's edit in the calc.py editor");
   // The gutter marks of the changed lines (glyph-margin decorations render as .cgmr).
   const glyphs = calcEditor(page).locator(".cgmr");
@@ -213,7 +126,7 @@ async function main() {
   results.texts.changedLineGlyphs = await glyphs.evaluateAll((els) => els.map((e) => e.className));
   results.texts.statusBarCompleted = await texts(page, STATUS_ITEM);
   results.texts.progressCompleted = await texts(page, PROGRESS_ITEM);
-  await shot(page, "07-completed");
+  await shot("07-completed");
 
   // 8. The hover on a changed line names the session and the step.
   const changedLine = calcEditor(page).locator(".view-line", { hasText: "raise TypeError" }).first();
@@ -231,7 +144,7 @@ async function main() {
       await page.mouse.move(5, 450); // move off and back: hovers open on a fresh move
     }
   }
-  await shot(page, "08-hover");
+  await shot("08-hover");
   await page.mouse.move(5, 450);
 
   // 9. A context menu action on the finished session: Check. The item is chosen with
@@ -257,34 +170,17 @@ async function main() {
       await page.keyboard.press("Escape");
     }
   }
-  // Let the toast finish fading in so the screenshot shows it.
-  await page.locator(".notification-toast.notification-fade-in-done", { hasText: `zwarm ${shortId} completed ·` }).first().waitFor().catch(() => {});
-  await shot(page, "09-check");
+  await settledToast(page, `zwarm ${shortId} completed ·`);
+  await shot("09-check");
 
   // 10. "Show Trajectory" from the palette: a quick pick of sessions, then the document
   // with the command the agent ran (brought forward, not opened twice).
   await runCommand(page, "zwarm: Show Trajectory");
   await pickRow(page, shortId);
-  results.texts.trajectory = await waitText(page, ".view-lines", (t) => t.includes(MARKER) && t.includes("completed"), "the trajectory with the agent's command");
+  await waitEditorText(page, TRAJECTORY, `session ${shortId}: completed`, "the trajectory header");
+  results.texts.trajectory = await waitEditorText(page, TRAJECTORY, MARKER, "the trajectory with the agent's command");
   results.texts.tabs = await texts(page, ".tabs-container .tab");
   results.texts.activeTab = clean(await page.locator(".editor-group-container.active .tab.active").first().innerText());
   results.notifications = await texts(page, NOTIFICATION);
-  await shot(page, "10-trajectory");
-  results.ok = true;
-  save();
-  await browser.close();
-}
-
-main().catch(async (error) => {
-  results.ok = false;
-  results.error = String(error && error.stack ? error.stack : error).slice(0, 2000);
-  try {
-    results.notifications = await texts(global.page, NOTIFICATION);
-    await global.page.screenshot({ path: path.join(OUT, "fail.png") });
-  } catch (_) {
-    // the page may be gone; the error above is what matters
-  }
-  save();
-  console.error(`DRIVE FAILED: ${results.error}`);
-  process.exit(1);
+  await shot("10-trajectory");
 });

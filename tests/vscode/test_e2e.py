@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ CODE_SERVER = REPO / ".ci-cache" / "code-server" / "node_modules" / ".bin" / "co
 ARTIFACTS = REPO / "artifacts" / "vscode"
 DAEMON = Path(sys.executable).parent / "zwarm-ls"
 PORT = 18765  # a fresh network namespace has every port free
+MODEL_PORT = 18766  # the scripted model server, in the same namespace
 RUN_TIMEOUT_S = 600  # a hard stop for a hung browser; the driver's own waits are shorter
 STEPS = ["01-selection", "02-lightbulb", "03-delegated", "04-sessions-running",
          "05-lens-running", "06-trajectory-running", "07-completed", "08-hover", "09-check",
@@ -162,19 +164,20 @@ def make_project(root: Path) -> Path:
     return project
 
 
-def keep_logs(state: Path) -> None:
+def keep_logs(state: Path, artifacts: Path) -> None:
     """Copy the editor's logs (with the JSON-RPC trace) next to the screenshots."""
-    target = ARTIFACTS / "logs"
+    target = artifacts / "logs"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for log in [state / "code-server.log", state / "install-extension.log",
-                *(state / "data" / "logs").rglob("*.log")]:
+                state / "model-server.log", *(state / "data" / "logs").rglob("*.log")]:
         if log.is_file():
             name = str(log.relative_to(state)).replace(os.sep, "__")
             shutil.copyfile(log, target / name)
 
 
-def diagnostics(state: Path, proc: subprocess.CompletedProcess[str] | None) -> str:
+def diagnostics(state: Path, artifacts: Path,
+                proc: subprocess.CompletedProcess[str] | None) -> str:
     """What to read when the run failed: driver output and the extension's log."""
     parts = []
     if proc is not None:
@@ -182,8 +185,69 @@ def diagnostics(state: Path, proc: subprocess.CompletedProcess[str] | None) -> s
                      f"{proc.stderr[-4000:]}")
     for log in sorted((state / "data" / "logs").rglob("zwarm.log")):
         parts.append(f"--- {log.relative_to(state)}\n{log.read_text(errors='replace')[-4000:]}")
-    parts.append(f"(all logs are in {ARTIFACTS / 'logs'})")
+    parts.append(f"(all logs are in {artifacts / 'logs'})")
     return "\n".join(parts)
+
+
+def run_workbench(tmp_path: Path, project: Path, driver: str, artifacts: Path,
+                  env: dict[str, str], finally_: Callable[[], object] | None = None,
+                  ) -> tuple[dict[str, Any], Path]:
+    """Install the .vsix into a fresh code-server, open `project`, run `driver` against
+    it (all inside `unshare -n`), and return what the driver read and the state dir."""
+    browser = require_tools()
+    ensure_vsix()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    bin_dir = tmp_path / "bin"
+    write_fake_clis(bin_dir)
+    state = tmp_path / "code-server"
+    (state / "data" / "User").mkdir(parents=True)
+    (state / "data" / "User" / "settings.json").write_text(json.dumps(user_settings(), indent=2))
+    home = tmp_path / "home"
+    home.mkdir()
+    # VS Code's server takes the extension host's environment from a login shell, which
+    # re-reads /etc/profile and resets PATH; the login profile puts the fakes back first,
+    # as a user's own profile would put the real CLIs there.
+    (home / ".profile").write_text(f'export PATH="{bin_dir}:{DAEMON.parent}:$PATH"\n')
+    results = tmp_path / "results.json"
+    full_env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), str(DAEMON.parent), os.environ.get("PATH", "")]),
+        # Chromium and code-server write under HOME; keep that in the test's tmp dir.
+        "HOME": str(home),
+        "CS_BIN": str(CODE_SERVER),
+        "VSIX": str(VSIX),
+        "WORKSPACE": str(project),
+        "STATE_DIR": str(state),
+        "PORT": str(PORT),
+        "DRIVER": str(HERE / driver),
+        "OUT_DIR": str(artifacts),
+        "RESULTS": str(results),
+        "NODE_PATH": str(EXT / "node_modules"),
+        "CHROMIUM": browser,
+        **env,
+    }
+    proc = None
+    try:
+        proc = subprocess.run(["unshare", "-n", "bash", str(HERE / "run_code_server.sh")],
+                              env=full_env, capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"code-server run exceeded {RUN_TIMEOUT_S} s\n"
+                    f"{diagnostics(state, artifacts, None)}")
+    finally:
+        if finally_ is not None:
+            finally_()
+        keep_logs(state, artifacts)
+    (artifacts / "drive.log").write_text(proc.stdout + proc.stderr)
+    seen = json.loads(results.read_text()) if results.exists() else {}
+    (artifacts / "results.json").write_text(json.dumps(seen, indent=2))
+    assert proc.returncode == 0 and seen.get("ok"), (
+        f"driver failed: {seen.get('error')}\nnotifications: {seen.get('notifications')}\n"
+        f"{diagnostics(state, artifacts, proc)}")
+    assert_ran_from_vsix(state)
+    return seen, state
 
 
 def assert_ran_from_vsix(state: Path) -> None:
@@ -204,66 +268,18 @@ def assert_ran_from_vsix(state: Path) -> None:
 
 
 def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
-    browser = require_tools()
-    ensure_vsix()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
-
     project = make_project(tmp_path)
-    bin_dir = tmp_path / "bin"
-    write_fake_clis(bin_dir)
     release = tmp_path / "release"
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"turns": [codex_turn(release)]}))
     agent_log = tmp_path / "agent-invocations.jsonl"
-    state = tmp_path / "code-server"
-    (state / "data" / "User").mkdir(parents=True)
-    (state / "data" / "User" / "settings.json").write_text(json.dumps(user_settings(), indent=2))
-    home = tmp_path / "home"
-    home.mkdir()
-    # VS Code's server takes the extension host's environment from a login shell, which
-    # re-reads /etc/profile and resets PATH; the login profile puts the fakes back first,
-    # as a user's own profile would put the real CLIs there.
-    (home / ".profile").write_text(f'export PATH="{bin_dir}:{DAEMON.parent}:$PATH"\n')
-    results = tmp_path / "results.json"
+    seen, _ = run_workbench(
+        tmp_path, project, "drive.js", ARTIFACTS,
+        {"FAKE_AGENT_SCENARIO": str(scenario), "FAKE_AGENT_LOG": str(agent_log),
+         "RELEASE_FILE": str(release)},
+        # never leave a fake agent waiting, whatever happened
+        finally_=release.touch)
 
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(bin_dir), str(DAEMON.parent), os.environ.get("PATH", "")]),
-        "FAKE_AGENT_SCENARIO": str(scenario),
-        "FAKE_AGENT_LOG": str(agent_log),
-        # Chromium and code-server write under HOME; keep that in the test's tmp dir.
-        "HOME": str(home),
-        "CS_BIN": str(CODE_SERVER),
-        "VSIX": str(VSIX),
-        "WORKSPACE": str(project),
-        "STATE_DIR": str(state),
-        "PORT": str(PORT),
-        "DRIVER": str(HERE / "drive.js"),
-        "OUT_DIR": str(ARTIFACTS),
-        "RELEASE_FILE": str(release),
-        "RESULTS": str(results),
-        "NODE_PATH": str(EXT / "node_modules"),
-        "CHROMIUM": browser,
-    }
-    proc = None
-    try:
-        proc = subprocess.run(["unshare", "-n", "bash", str(HERE / "run_code_server.sh")],
-                              env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"code-server run exceeded {RUN_TIMEOUT_S} s\n{diagnostics(state, None)}")
-    finally:
-        release.touch()  # never leave a fake agent waiting, whatever happened
-        keep_logs(state)
-    (ARTIFACTS / "drive.log").write_text(proc.stdout + proc.stderr)
-    seen = json.loads(results.read_text()) if results.exists() else {}
-    (ARTIFACTS / "results.json").write_text(json.dumps(seen, indent=2))
-    assert proc.returncode == 0 and seen.get("ok"), (
-        f"driver failed: {seen.get('error')}\nnotifications: {seen.get('notifications')}\n"
-        f"{diagnostics(state, proc)}")
-
-    assert_ran_from_vsix(state)
     short = seen["shortId"]
     texts = seen["texts"]
 
@@ -323,6 +339,7 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     # The trajectory document followed the session live and shows the agent's command;
     # "Show Trajectory" brought the open one forward instead of opening a second copy.
     assert f"session {short}: running" in texts["trajectoryRunning"]
+    assert "$ echo zwarm-e2e-marker >> notes.txt" in texts["trajectoryRunningCommand"]
     assert f"session {short}: completed" in texts["trajectoryLive"]
     assert "$ echo zwarm-e2e-marker >> notes.txt" in texts["trajectory"]
     tab = f"trajectory-{short}.md"
@@ -331,4 +348,49 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
 
     for step in STEPS:
         shot = ARTIFACTS / f"{step}.png"
+        assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"
+
+
+def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> None:
+    """The pilot's question (zwarm/chat, which the extension declares) is answered in an
+    input box and the answer reaches the model; an orchestrator run streams its steps into
+    the "zwarm orchestrator" output channel and ends with a notification."""
+    project = make_project(tmp_path)
+    question = "Which database should the cache use?"
+    scenario = tmp_path / "model-scenario.json"
+    scenario.write_text(json.dumps({"responses": [
+        # the pilot's turn: a question for the user, then the reply
+        {"tool_calls": [{"name": "chat", "call_id": "q1", "arguments": {"message": question}}]},
+        {"text": "Going with postgres."},
+        # the orchestrator's run: look at the sessions, then stop
+        {"tool_calls": [{"name": "list_sessions", "arguments": {}}]},
+        {"tool_calls": [{"name": "exit", "arguments": {"message": "nothing to do"}}]},
+    ]}))
+    (project / ".zwarm" / "config.toml").write_text(
+        '[orchestrator]\nprovider = "openai"\nmodel = "scripted-model"\n'
+        f'base_url = "http://127.0.0.1:{MODEL_PORT}/v1"\napi_key_env = "ZWARM_TEST_KEY"\n')
+    artifacts = ARTIFACTS / "orchestrator"
+    seen, state = run_workbench(
+        tmp_path, project, "drive_orchestrator.js", artifacts,
+        {"MODEL_SCENARIO": str(scenario), "MODEL_PORT": str(MODEL_PORT),
+         "PYTHON": sys.executable, "REPO": str(REPO), "ZWARM_TEST_KEY": "test-key"})
+    texts = seen["texts"]
+
+    # The question came as zwarm/chat (an input box, free text), not as buttons.
+    assert question in texts["question"] and "zwarm asks" in texts["question"], texts["question"]
+    assert texts["pilotReply"].startswith("zwarm pilot (T1): Going with postgres."), texts
+    assert "[pilot default]" in texts["pilotOutput"]
+    requests = [json.loads(line) for line in
+                (state / "model-requests.jsonl").read_text().splitlines()]
+    bodies = [r["body"] for r in requests if r.get("api") == "responses"]
+    outputs = [json.loads(item["output"]) for item in bodies[1]["input"]
+               if isinstance(item, dict) and item.get("type") == "function_call_output"]
+    assert {"ok": True, "delivered": True, "answer": "postgres"} in outputs, outputs
+
+    run_id = seen["runId"]
+    assert texts["orchestrateFinished"] == f"zwarm orchestrator {run_id} finished"
+    assert f"[orchestrator {run_id}]" in texts["orchestratorOutput"]
+    assert "list_sessions" in texts["orchestratorOutput"]
+    for step in ("01-pilot-asks", "02-pilot-replied", "03-orchestrated"):
+        shot = artifacts / f"{step}.png"
         assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"

@@ -7,6 +7,7 @@ import { Daemon } from "./common/server";
 import { onSettingsChanged, readSettings } from "./common/settings";
 import { registerCommands } from "./features/commands";
 import { ChangedLines } from "./features/decorations";
+import { OrchestratorFeed } from "./features/orchestrator";
 import { SessionStore } from "./features/sessionStore";
 import { SessionsTree } from "./features/sessionsView";
 import { createStatusBar } from "./features/statusBar";
@@ -20,16 +21,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const store = new SessionStore(daemon);
   const tree = new SessionsTree(store);
   const trajectories = new TrajectoryDocuments(daemon);
+  const orchestrator = new OrchestratorFeed(daemon);
   context.subscriptions.push(
     outputChannel(),
     daemon,
     store,
     tree,
     trajectories,
+    orchestrator,
     vscode.window.createTreeView(SESSIONS_VIEW, { treeDataProvider: tree, showCollapseAll: true }),
     createStatusBar(store),
     new ChangedLines(context, daemon),
-    ...registerCommands({ daemon, store, trajectories }),
+    ...registerCommands({ daemon, store, trajectories, orchestrator }),
     onSettingsChanged((settings) => void daemon?.applySettings(settings)),
   );
   // Not awaited: the view, status bar and commands are usable (and say so) while the

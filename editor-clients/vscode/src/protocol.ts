@@ -164,6 +164,43 @@ export interface SessionUpdated {
   newSteps: Step[];
 }
 
+export type RunStatus = "running" | "exited" | "budget_exhausted" | "stopped" | "failed";
+
+export interface OrchestrateResult {
+  runId: string;
+  status: RunStatus;
+  stepCount: number;
+  message?: string;
+  stoppedBy?: string;
+  sessions: string[];
+}
+
+export interface PilotResult {
+  pilotId: string;
+  checkpoint: string;
+  reply: string;
+  steps: Step[];
+  stoppedBy?: string;
+}
+
+/** `zwarm/orchestratorUpdated`: new steps of an orchestrator run or a pilot. */
+export interface OrchestratorUpdated {
+  runId: string;
+  kind: "orchestrator" | "pilot";
+  status: RunStatus;
+  newSteps: Step[];
+}
+
+/** `zwarm/chat` (server → client, when the client declares `experimental.zwarm.chat`). */
+export interface ChatParams {
+  message: string;
+  options?: string[] | null;
+}
+
+export interface ChatResult {
+  answer: string | null;
+}
+
 /** Argument of the client-side `zwarm.openTrajectory` command the daemon's code lenses use. */
 export interface OpenTrajectoryArgs {
   sessionId: string;
@@ -182,4 +219,6 @@ export const Methods = {
   orchestrate: "zwarm/orchestrate",
   pilot: "zwarm/pilot",
   sessionUpdated: "zwarm/sessionUpdated",
+  orchestratorUpdated: "zwarm/orchestratorUpdated",
+  chat: "zwarm/chat",
 } as const;

@@ -9,16 +9,38 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   State,
+  type ClientCapabilities,
   type Command,
   type CodeAction,
+  type FeatureState,
   type LanguageClientOptions,
   type ServerOptions,
+  type StaticFeature,
 } from "vscode-languageclient/node";
 import { CLIENT_ID, CLIENT_NAME, ContextKeys, SERVER_DELEGATE_COMMAND } from "./constants";
 import { logError, logInfo, outputChannel } from "./logging";
 import { resolveServerCommand, ServerNotFound } from "./python";
 import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
-import { Methods, type SessionUpdated } from "../protocol";
+import { Methods, type ChatParams, type ChatResult, type OrchestratorUpdated, type SessionUpdated } from "../protocol";
+
+/**
+ * Declares `experimental.zwarm.chat`, so the orchestrator and pilot ask the user with
+ * `zwarm/chat` (an input box, free text) rather than `window/showMessageRequest`
+ * (buttons only).
+ */
+class ChatCapability implements StaticFeature {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, zwarm: { chat: true } };
+  }
+  initialize(): void {}
+  getState(): FeatureState {
+    return { kind: "static" };
+  }
+  clear(): void {}
+}
+
+export type ChatHandler = (params: ChatParams) => Promise<ChatResult>;
 
 export class DaemonNotRunning extends Error {
   constructor() {
@@ -32,11 +54,15 @@ export class Daemon implements vscode.Disposable {
   private announced = false;
   private readonly sessionUpdated = new vscode.EventEmitter<SessionUpdated>();
   private readonly stateChanged = new vscode.EventEmitter<boolean>();
+  private readonly orchestratorUpdated = new vscode.EventEmitter<OrchestratorUpdated>();
+  private chatHandler: ChatHandler | undefined;
 
   /** Every `zwarm/sessionUpdated` push from the daemon. */
   readonly onSessionUpdated = this.sessionUpdated.event;
   /** Fires true when the daemon is up and initialized, false when it stops. */
   readonly onDidChangeRunning = this.stateChanged.event;
+  /** Every `zwarm/orchestratorUpdated` push (orchestrator runs and the pilot). */
+  readonly onOrchestratorUpdated = this.orchestratorUpdated.event;
 
   constructor(settings: ZwarmSettings) {
     this.settings = settings;
@@ -60,6 +86,13 @@ export class Daemon implements vscode.Disposable {
     client.onDidChangeState((e) => this.setRunning(e.newState === State.Running));
     // Registered before start so no push sent right after `initialized` is missed.
     client.onNotification(Methods.sessionUpdated, (update: SessionUpdated) => this.sessionUpdated.fire(update));
+    client.onNotification(Methods.orchestratorUpdated, (update: OrchestratorUpdated) =>
+      this.orchestratorUpdated.fire(update),
+    );
+    client.registerFeature(new ChatCapability());
+    client.onRequest(Methods.chat, (params: ChatParams) =>
+      this.chatHandler ? this.chatHandler(params) : { answer: null },
+    );
     this.client = client;
     await client.start();
     this.setRunning(true);
@@ -114,6 +147,11 @@ export class Daemon implements vscode.Disposable {
     }
   }
 
+  /** Who answers the orchestrator's and the pilot's questions (`zwarm/chat`). */
+  setChatHandler(handler: ChatHandler): void {
+    this.chatHandler = handler;
+  }
+
   async request<R>(method: string, params: object): Promise<R> {
     if (!this.client || !this.isRunning) {
       throw new DaemonNotRunning();
@@ -159,6 +197,7 @@ export class Daemon implements vscode.Disposable {
     void this.stop();
     this.sessionUpdated.dispose();
     this.stateChanged.dispose();
+    this.orchestratorUpdated.dispose();
   }
 
   private setRunning(running: boolean): void {

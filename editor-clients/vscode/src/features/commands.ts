@@ -8,6 +8,7 @@ import { logError, outputChannel } from "../common/logging";
 import { DaemonNotRunning, type Daemon } from "../common/server";
 import { readSettings } from "../common/settings";
 import { describeError } from "../model/errors";
+import { orchestrateText } from "../model/orchestrator";
 import { checkText, delegatedText, orderDelegateActions, peekText, replyText } from "../model/results";
 import { isActive, pickRow, sessionIdFromArg } from "../model/sessions";
 import {
@@ -16,9 +17,12 @@ import {
   type ConverseResult,
   type DelegateResult,
   type EndResult,
+  type OrchestrateResult,
   type PeekResult,
+  type PilotResult,
   type SessionSummary,
 } from "../protocol";
+import type { OrchestratorFeed } from "./orchestrator";
 import type { SessionStore } from "./sessionStore";
 import type { TrajectoryDocuments } from "./trajectory";
 
@@ -26,6 +30,7 @@ interface Deps {
   daemon: Daemon;
   store: SessionStore;
   trajectories: TrajectoryDocuments;
+  orchestrator: OrchestratorFeed;
 }
 
 /** Run a command body; report a failure once, in words, instead of an unhandled rejection. */
@@ -203,8 +208,10 @@ async function orchestrate(deps: Deps): Promise<void> {
     validateInput: (v) => (v.trim() ? undefined : "Describe the task"),
   });
   if (task) {
-    const result = await deps.daemon.request<unknown>(Methods.orchestrate, { task });
-    void vscode.window.showInformationMessage(`zwarm orchestrator: ${replyText(result)}`);
+    // Answers at once; the steps follow in the output channel, the end as a message.
+    const result = await deps.daemon.request<OrchestrateResult>(Methods.orchestrate, { task });
+    deps.orchestrator.show();
+    void vscode.window.showInformationMessage(orchestrateText(result));
   }
 }
 
@@ -216,8 +223,13 @@ async function pilot(deps: Deps): Promise<void> {
     validateInput: (v) => (v.trim() ? undefined : "Write a message"),
   });
   if (message) {
-    const result = await deps.daemon.request<unknown>(Methods.pilot, { message });
-    void vscode.window.showInformationMessage(`zwarm pilot: ${replyText(result)}`);
+    // The request answers when the pilot's turn is over; its steps stream meanwhile.
+    deps.orchestrator.show();
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "zwarm pilot is working…" },
+      () => deps.daemon.request<PilotResult>(Methods.pilot, { message }),
+    );
+    void vscode.window.showInformationMessage(`zwarm pilot (${result.checkpoint}): ${replyText(result)}`);
   }
 }
 
