@@ -357,6 +357,20 @@ class ChatResult(Model):
     note: str | None = None
 
 
+class ChatQuestion(Model):
+    """The daemon's `zwarm/chat` request to an editor that declares
+    `experimental.zwarm.chat`: a question from the orchestrator or the pilot."""
+
+    message: str
+    options: list[str] | None = None
+
+
+class ChatAnswer(Model):
+    """The editor's reply to `zwarm/chat`; no answer when the user dismissed it."""
+
+    answer: str | None = None
+
+
 class ExitParams(Model):
     message: str = Field(default="", description="the final report for the user")
 

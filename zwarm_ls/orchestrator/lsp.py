@@ -20,10 +20,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types as lsp
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidParams
 from ..protocol import (
+    ChatAnswer,
+    ChatQuestion,
     OrchestrateParams,
     OrchestrateResult,
     OrchestratorUpdated,
@@ -60,10 +62,16 @@ class LspUser:
         from ..server import to_plain
 
         if self._custom_chat():
-            reply = to_plain(await self.ls.protocol.send_request_async(
-                CHAT_REQUEST, {"message": message, "options": options}))
-            answer = reply.get("answer") if isinstance(reply, dict) else reply
-            return str(answer) if answer is not None else None
+            question = ChatQuestion(message=message, options=options)
+            reply = to_plain(await self.ls.protocol.send_request_async(CHAT_REQUEST,
+                                                                       question.wire()))
+            if not isinstance(reply, dict):  # a bare string from a lenient client
+                return str(reply) if reply is not None else None
+            try:
+                return ChatAnswer.model_validate(reply).answer
+            except ValidationError:
+                log.warning("ignoring a malformed zwarm/chat reply: %r", reply)
+                return None
         actions = [lsp.MessageActionItem(title=o) for o in (options or ["OK"])]
         picked = await self.ls.window_show_message_request_async(lsp.ShowMessageRequestParams(
             type=lsp.MessageType.Info, message=f"zwarm asks: {message}", actions=actions))

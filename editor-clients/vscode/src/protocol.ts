@@ -192,13 +192,13 @@ export interface OrchestratorUpdated {
 }
 
 /** `zwarm/chat` (server → client, when the client declares `experimental.zwarm.chat`). */
-export interface ChatParams {
+export interface ChatQuestion {
   message: string;
   options?: string[] | null;
 }
 
-export interface ChatResult {
-  answer: string | null;
+export interface ChatAnswer {
+  answer?: string | null;
 }
 
 /** Argument of the client-side `zwarm.openTrajectory` command the daemon's code lenses use. */

@@ -21,7 +21,7 @@ import { CLIENT_ID, CLIENT_NAME, ContextKeys, SERVER_DELEGATE_COMMAND } from "./
 import { logError, logInfo, outputChannel } from "./logging";
 import { resolveServerCommand, ServerNotFound } from "./python";
 import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
-import { Methods, type ChatParams, type ChatResult, type OrchestratorUpdated, type SessionUpdated } from "../protocol";
+import { Methods, type ChatQuestion, type ChatAnswer, type OrchestratorUpdated, type SessionUpdated } from "../protocol";
 
 /**
  * Declares `experimental.zwarm.chat`, so the orchestrator and pilot ask the user with
@@ -40,7 +40,7 @@ class ChatCapability implements StaticFeature {
   clear(): void {}
 }
 
-export type ChatHandler = (params: ChatParams) => Promise<ChatResult>;
+export type ChatHandler = (params: ChatQuestion) => Promise<ChatAnswer>;
 
 export class DaemonNotRunning extends Error {
   constructor() {
@@ -90,7 +90,7 @@ export class Daemon implements vscode.Disposable {
       this.orchestratorUpdated.fire(update),
     );
     client.registerFeature(new ChatCapability());
-    client.onRequest(Methods.chat, (params: ChatParams) =>
+    client.onRequest(Methods.chat, (params: ChatQuestion) =>
       this.chatHandler ? this.chatHandler(params) : { answer: null },
     );
     this.client = client;

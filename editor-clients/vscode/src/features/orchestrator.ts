@@ -5,7 +5,7 @@
 import * as vscode from "vscode";
 import type { Daemon } from "../common/server";
 import { isRunFinished, runFinishedText, runStepLine } from "../model/orchestrator";
-import type { ChatParams, ChatResult, OrchestratorUpdated } from "../protocol";
+import type { ChatQuestion, ChatAnswer, OrchestratorUpdated } from "../protocol";
 
 export class OrchestratorFeed implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel("zwarm orchestrator", { log: true });
@@ -49,7 +49,7 @@ export class OrchestratorFeed implements vscode.Disposable {
   }
 }
 
-async function ask(p: ChatParams): Promise<ChatResult> {
+async function ask(p: ChatQuestion): Promise<ChatAnswer> {
   const title = "zwarm asks";
   if (p.options && p.options.length > 0) {
     const answer = await vscode.window.showQuickPick(p.options, { title, placeHolder: p.message, ignoreFocusOut: true });
