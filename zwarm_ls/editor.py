@@ -41,9 +41,11 @@ def to_lsp_range(r: Range) -> lsp.Range:
 
 
 def _location(path: str, r: lsp.Range) -> str:
-    if r.start.line == r.end.line:
+    # A linewise selection ends at column 0 of the next line, which holds none of it.
+    last = r.end.line - 1 if r.end.character == 0 and r.end.line > r.start.line else r.end.line
+    if r.start.line == last:
         return f"{path}, line {r.start.line + 1}"
-    return f"{path}, lines {r.start.line + 1}-{r.end.line + 1}"
+    return f"{path}, lines {r.start.line + 1}-{last + 1}"
 
 
 def selection_task(path: str, r: lsp.Range, code: str, language: str) -> str:
