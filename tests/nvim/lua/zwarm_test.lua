@@ -53,6 +53,15 @@ function T.capture(pattern)
   return seen
 end
 
+--- Run a `:Zwarm delegate` command line; wait for and return the daemon's result.
+function T.delegate(command, what)
+  local delegated = T.capture("ZwarmDelegated")
+  vim.cmd(command)
+  return T.wait(what or "the delegate result", function()
+    return delegated[1] and delegated[1].result
+  end)
+end
+
 function T.extmarks(bufnr)
   local ns = require("zwarm.inline").ns
   local out = {}

@@ -17,11 +17,7 @@ T.run(function()
   T.results.subcommands = vim.fn.getcompletion("Zwarm ", "cmdline")
   T.results.adapters = vim.fn.getcompletion("Zwarm delegate @c", "cmdline")
 
-  local delegated = T.capture("ZwarmDelegated")
-  vim.cmd("3Zwarm delegate @claude explain add")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("3Zwarm delegate @claude explain add")
   T.results.session = result
   T.wait("the completion message", function()
     return T.notified(result.shortId .. " completed")

@@ -8,14 +8,10 @@ T.run(function()
   local buf = vim.api.nvim_get_current_buf()
   T.setup()
   T.client()
-  local delegated = T.capture("ZwarmDelegated")
 
   -- Select lines 2-3 linewise, as a user would, then run the command on the range.
   vim.cmd("normal! 2GVj\27")
-  vim.cmd("'<,'>Zwarm delegate @codex handle None in add")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("'<,'>Zwarm delegate @codex handle None in add")
   T.results.delegated = result
 
   T.results.running = T.wait("a running status at the anchor", function()

@@ -13,22 +13,15 @@ T.run(function()
   local buf = vim.api.nvim_get_current_buf()
   T.setup()
   T.client()
-  local delegated = T.capture("ZwarmDelegated")
 
-  vim.cmd("2Zwarm delegate @codex this one fails")
-  local failing = T.wait("the first delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local failing = T.delegate("2Zwarm delegate @codex this one fails", "the first delegate result")
   T.results.failing = failing
   T.results.failed = T.wait("the failure notification", function()
     return T.notified(failing.shortId .. " failed")
   end)
   T.results.failed_mark = T.wait("the failed status at the anchor", mark_with(buf, "failed"))
 
-  vim.cmd("6Zwarm delegate @codex this one works")
-  local working = T.wait("the second delegate result", function()
-    return delegated[2] and delegated[2].result
-  end)
+  local working = T.delegate("6Zwarm delegate @codex this one works", "the second delegate result")
   T.results.working = working
   T.results.completed = T.wait("the completion notification", function()
     return T.notified(working.shortId .. " completed")

@@ -18,11 +18,7 @@ T.run(function()
       end
     end,
   })
-  local delegated = T.capture("ZwarmDelegated")
-  vim.cmd("Zwarm delegate @codex show progress")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("Zwarm delegate @codex show progress")
   T.results.session = result
   -- Only the status line sees it: vim.lsp.status() aggregates (and consumes) progress.
   local statuses = {}

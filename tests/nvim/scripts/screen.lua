@@ -21,12 +21,8 @@ T.run(function()
   local buf = vim.api.nvim_get_current_buf()
   T.setup()
   T.client()
-  local delegated = T.capture("ZwarmDelegated")
   vim.cmd("normal! 2GVj\27")
-  vim.cmd("'<,'>Zwarm delegate @codex handle None in add")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("'<,'>Zwarm delegate @codex handle None in add")
   T.results.delegated = result
   T.wait("a running status with its step at the anchor", function()
     local m = T.find_mark(buf, result.shortId)

@@ -10,11 +10,7 @@ T.run(function()
   vim.cmd("edit " .. T.env("ZWARM_PROJECT") .. "/app.py")
   T.setup()
   T.client()
-  local delegated = T.capture("ZwarmDelegated")
-  vim.cmd("Zwarm delegate @codex write hello.txt")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("Zwarm delegate @codex write hello.txt")
 
   vim.cmd("Zwarm trajectory " .. result.shortId)
   local buf = T.wait("the trajectory buffer", function()

@@ -10,12 +10,8 @@ T.run(function()
   vim.cmd("edit " .. T.env("ZWARM_PROJECT") .. "/app.py")
   T.setup()
   T.client()
-  local delegated = T.capture("ZwarmDelegated")
   local drawn = T.capture("ZwarmTrajectoryDrawn")
-  vim.cmd("Zwarm delegate @codex wait for me")
-  local result = T.wait("the delegate result", function()
-    return delegated[1] and delegated[1].result
-  end)
+  local result = T.delegate("Zwarm delegate @codex wait for me")
   T.results.session = result
   vim.cmd("Zwarm trajectory " .. result.shortId)
   local buf = T.wait("the trajectory buffer", function()
