@@ -50,11 +50,12 @@ class SessionNotifier:
         self.ls.protocol.notify(SESSION_UPDATED, update.wire())
         previous = self._statuses.get(summary.id)
         self._statuses[summary.id] = summary.status
-        await self._progress(summary, update)
         if previous is not None and previous.is_active and not summary.status.is_active:
             self._announce(summary)
         if summary.anchor is not None:
             self._schedule_lens_refresh()
+        # Last: creating a progress token waits on the client (up to 2 s).
+        await self._progress(summary, update)
 
     # ----- $/progress ------------------------------------------------------------------------
 
