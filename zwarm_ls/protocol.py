@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -38,6 +38,11 @@ class Status(StrEnum):
 
 
 AdapterName = Literal["codex", "claude"]
+Isolation = Literal["worktree", "inplace"]
+ExecutorKind = Literal["local", "ray"]
+HunkState = Literal["pending", "applied", "discarded", "conflict"]
+FileStatus = Literal["added", "modified", "deleted", "renamed"]
+ConflictReason = Literal["overlap", "deleted", "binary", "fileChanged", "clientRefused"]
 StepKind = Literal[
     "message",
     "reasoning",
@@ -111,6 +116,27 @@ class TokenUsage(Model):
         )
 
 
+class ChangeCounts(Model):
+    """How many hunks of a session's change set are in each state (for lenses, views)."""
+
+    files: int = 0
+    pending: int = 0
+    applied: int = 0
+    discarded: int = 0
+    conflict: int = 0
+    # False for sessions with no snapshots (made by zwarm, or before zwarm-ls had them).
+    known: bool = True
+
+
+class Overlap(Model):
+    """Another live session changed (or is about to change) the same lines."""
+
+    session_id: str
+    short_id: str
+    path: str  # file URI
+    range: Range
+
+
 class SessionSummary(Model):
     id: str
     short_id: str
@@ -133,6 +159,12 @@ class SessionSummary(Model):
     anchor: Anchor | None = None
     source: str | None = None
     exit_code: int | None = None
+    isolation: Isolation | None = None
+    executor: str | None = None
+    # Where a remote turn runs (Ray: node and job id); None for local sessions.
+    location: str | None = None
+    changes: ChangeCounts | None = None
+    overlaps: list[Overlap] = Field(default_factory=list)
 
 
 # ----- requests -----------------------------------------------------------------------
@@ -143,12 +175,23 @@ class SessionRef(Model):
 
 
 class DelegateParams(Model):
-    task: str = Field(min_length=1)
+    # With `selection`, `task` is optional: the daemon writes the task text for the
+    # selected code (the same text for every editor), with `task` as the instruction.
+    task: str | None = Field(default=None, min_length=1)
     adapter: str | None = None
     model: str | None = None
     working_dir: str | None = None
     anchor: Anchor | None = None
+    selection: Anchor | None = None
     source: str | None = None
+    isolation: Isolation | None = None
+    executor: ExecutorKind | None = None
+
+    @model_validator(mode="after")
+    def _task_or_selection(self) -> DelegateParams:
+        if self.task is None and self.selection is None:
+            raise ValueError("give a task, a selection, or both")
+        return self
 
 
 class DelegateResult(Model):
@@ -158,6 +201,11 @@ class DelegateResult(Model):
     adapter: str
     model: str
     working_dir: str
+    isolation: Isolation = "inplace"
+    executor: str = "local"
+    # Where the agent works: the worktree for `worktree` sessions, else `working_dir`.
+    agent_dir: str | None = None
+    overlaps: list[Overlap] = Field(default_factory=list)
 
 
 class ConverseParams(SessionRef):
@@ -277,6 +325,7 @@ class SessionUpdated(Model):
     new_steps: list[Step] = Field(default_factory=list)
     # True when the session was deleted; `session` is its last known summary.
     removed: bool = False
+    overlaps: list[Overlap] = Field(default_factory=list)
 
 
 class DecorationsParams(Model):
@@ -290,7 +339,11 @@ class Decoration(Model):
     session_id: str
     short_id: str
     status: Status
-    step_index: int
+    turn: int | None = None
+    step_index: int | None = None
+    hunk_id: str | None = None
+    state: HunkState | None = None
+    mixed: bool | None = None
     label: str
     hover: str
 
@@ -304,6 +357,146 @@ class OpenTrajectoryArgs(Model):
     """Argument of the client-side `zwarm.openTrajectory` command used by code lenses."""
 
     session_id: str
+
+
+# ----- change sets (DESIGN.md §7) ---------------------------------------------------------
+# Ranges are LSP ranges (0-based lines, end exclusive) covering exactly the changed lines;
+# an empty range (start == end) marks where lines were only removed or only added.
+# Paths are file URIs; `relPath` is relative to the session's working dir, for display.
+
+
+class Hunk(Model):
+    id: str
+    turn: int
+    old_range: Range
+    new_range: Range
+    state: HunkState
+    mixed: bool | None = None
+    added: int = 0
+    removed: int = 0
+    # The first changed line, for lists (quickfix, tree views).
+    preview: str = ""
+
+
+class FileChange(Model):
+    path: str
+    rel_path: str
+    status: FileStatus
+    old_path: str | None = None
+    base_uri: str
+    result_uri: str
+    binary: bool | None = None
+    added: int = 0
+    removed: int = 0
+    hunks: list[Hunk] = Field(default_factory=list)
+
+
+class SkippedPath(Model):
+    path: str
+    reason: str
+
+
+class SessionChangesParams(SessionRef):
+    turn: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class SessionChangesResult(Model):
+    session_id: str
+    short_id: str
+    isolation: Isolation
+    known: bool
+    # Why `known` is false, or other facts the user should read with the change set.
+    note: str | None = None
+    base_ref: str | None = None
+    result_ref: str | None = None
+    # The session is running: the change set will grow.
+    stale: bool = False
+    files: list[FileChange] = Field(default_factory=list)
+    skipped: list[SkippedPath] = Field(default_factory=list)
+    counts: ChangeCounts = Field(default_factory=ChangeCounts)
+
+
+class ApplyChangesParams(SessionRef):
+    # All pending hunks when absent.
+    hunk_ids: list[str] | None = Field(default=None, max_length=10_000)
+    dry_run: bool = False
+
+
+class HunkConflict(Model):
+    hunk_id: str
+    path: str
+    reason: ConflictReason
+    detail: str | None = None
+
+
+class SkippedHunk(Model):
+    hunk_id: str
+    reason: str
+
+
+class ApplyChangesResult(Model):
+    session_id: str
+    applied: list[str] = Field(default_factory=list)
+    skipped: list[SkippedHunk] = Field(default_factory=list)
+    conflicts: list[HunkConflict] = Field(default_factory=list)
+    # The WorkspaceEdit that was (or, on dryRun, would be) sent, as LSP JSON.
+    edit: dict | None = None
+    # How the edit reached the files: the editor (`workspace/applyEdit`) or the daemon.
+    written_by: Literal["editor", "daemon", "none"] = "none"
+
+
+class DiscardChangesParams(SessionRef):
+    hunk_ids: list[str] | None = Field(default=None, max_length=10_000)
+
+
+class DiscardChangesResult(Model):
+    session_id: str
+    discarded: list[str] = Field(default_factory=list)
+    skipped: list[SkippedHunk] = Field(default_factory=list)
+    conflicts: list[HunkConflict] = Field(default_factory=list)
+    edit: dict | None = None
+    written_by: Literal["editor", "daemon", "none"] = "none"
+
+
+class FileContentParams(Model):
+    uri: str = Field(min_length=1, max_length=8192)
+
+
+class FileContentResult(Model):
+    uri: str
+    text: str
+    binary: bool = False
+
+
+class BlameParams(Model):
+    uri: str = Field(min_length=1, max_length=8192)
+    range: Range | None = None
+
+
+class BlameLine(Model):
+    line: int
+    author: Literal["agent", "user"]
+    session_id: str | None = None
+    short_id: str | None = None
+    turn: int | None = None
+    adapter: str | None = None
+    # True for lines of an open buffer that are not saved yet.
+    unsaved: bool | None = None
+
+
+class BlameResult(Model):
+    uri: str
+    # False when no session ever snapshotted this file (nothing to attribute).
+    known: bool
+    lines: list[BlameLine] = Field(default_factory=list)
+
+
+class ChangesUpdated(Model):
+    """Payload of the zwarm/changesUpdated notification, pushed after every snapshot and
+    every apply or discard."""
+
+    session_id: str
+    counts: ChangeCounts
 
 
 # ----- orchestrator and pilot ------------------------------------------------------------
