@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .adapters import get_adapter
-from .adapters.base import StepDraft, TurnState, clip
+from .adapters.base import StepDraft, TurnState
 from .errors import AmbiguousSession, SessionNotFound
 from .protocol import Anchor, SessionSummary, Status, Step, TokenUsage
 from .runner import process_start_ticks, runner_alive
@@ -33,6 +33,7 @@ from .store import (
     validate_id,
     write_json_atomic,
 )
+from .text import clip
 from .turns import ExitRecord, TurnReader, finalize_turn
 
 log = logging.getLogger(__name__)

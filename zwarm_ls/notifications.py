@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from .adapters.base import clip
 from .protocol import SessionSummary, SessionUpdated, Status
+from .text import clip
 
 if TYPE_CHECKING:
     from .server import ZwarmServer

@@ -15,14 +15,7 @@ from typing import Any
 
 from ..config import AdapterConfig
 from ..protocol import FileTouch, StepKind, TokenUsage
-
-SUMMARY_CHARS = 200
-
-
-def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """One line of at most `limit` characters, for summaries and previews."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+from ..text import clip
 
 
 @dataclass

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..config import AdapterConfig, ClaudeConfig
 from ..protocol import FileTouch, Range, TokenUsage
-from .base import Adapter, Outcome, StepDraft, TurnState, clip, raw_step, whole_file_range
+from ..text import clip
+from .base import Adapter, Outcome, StepDraft, TurnState, raw_step, whole_file_range
 
 _FILE_TOOLS = {"Write", "Edit", "MultiEdit", "NotebookEdit"}
 _EXIT_CODE = re.compile(r"^Exit code (\d+)")

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..config import AdapterConfig, CodexConfig
 from ..protocol import FileTouch, TokenUsage
-from .base import Adapter, Outcome, StepDraft, TurnState, clip, raw_step
+from ..text import clip
+from .base import Adapter, Outcome, StepDraft, TurnState, raw_step
 
 _BASH_WRAPPER = re.compile(r"^/bin/(?:ba|z)?sh -l?c '(.*)'$", re.S)
 # The common case, a script with no single quote in it: no shell parsing needed.

@@ -9,9 +9,9 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 
-from ..adapters.base import clip
 from ..protocol import Step, TokenUsage
 from ..store import now_iso
+from ..text import clip
 from .context import trim
 from .history import Item, ToolCall, close_dangling
 from .llm import Completion, LLMClient, TextSink

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ..adapters.base import clip
 from ..config import Config
 from ..errors import InvalidParams
 from ..protocol import (
@@ -33,6 +32,7 @@ from ..protocol import (
 )
 from ..service import SessionService
 from ..store import now_iso, read_json, write_json_atomic
+from ..text import clip
 from .agent import Agent, StepLog, StepSink
 from .history import Item, user
 from .llm import LLMClient, TextSink, make_client
