@@ -10,7 +10,7 @@ from pytest_lsp import LanguageClient
 
 # The same conversion the server applies to incoming params: pygls hands custom-method
 # payloads over as namedtuples, and the tests compare plain JSON.
-from zwarm_ls.server import to_plain as plain
+from zwarm_ls.rpc import to_plain as plain
 
 SERVER = [sys.executable, "-m", "zwarm_ls.cli", "serve"]
 

@@ -15,7 +15,7 @@ from .protocol import SessionSummary, SessionUpdated, Status
 from .text import clip
 
 if TYPE_CHECKING:
-    from .server import ZwarmServer
+    from .rpc import ServerHost
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ PROGRESS_CREATE_TIMEOUT_S = 2.0
 
 
 class SessionNotifier:
-    def __init__(self, ls: ZwarmServer):
+    def __init__(self, ls: ServerHost):
         self.ls = ls
         self.pending_warnings: list[str] = []
         self._tokens: dict[str, str] = {}
@@ -57,8 +57,6 @@ class SessionNotifier:
         # Last: creating a progress token waits on the client (up to 2 s).
         await self._progress(summary, update)
 
-    # ----- $/progress ------------------------------------------------------------------------
-
     def _supports_progress(self) -> bool:
         window = self.ls.client_capabilities.window
         return bool(window and window.work_done_progress)
@@ -87,8 +85,6 @@ class SessionNotifier:
             outcome = s.error if s.status == Status.FAILED and s.error else s.latest_step or ""
             progress.end(token, lsp.WorkDoneProgressEnd(
                 message=clip(f"{s.status.value}: {outcome}", 80)))
-
-    # ----- messages and lenses ------------------------------------------------------------
 
     def _announce(self, s: SessionSummary) -> None:
         if not self.ls.service.config.daemon.show_notifications:

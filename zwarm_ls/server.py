@@ -23,6 +23,8 @@ from . import __version__, editor
 from .config import load_config
 from .errors import INVALID_PARAMS, ZwarmError
 from .notifications import SessionNotifier
+from .orchestrator.lsp import REQUESTS as HUB_REQUESTS
+from .orchestrator.lsp import Hub
 from .protocol import (
     CleanParams,
     ConverseParams,
@@ -40,31 +42,12 @@ from .protocol import (
     WaitParams,
 )
 from .render import render_trajectory
+from .rpc import Handler, invalid_params, to_plain
 from .service import SessionService
 
 log = logging.getLogger(__name__)
 
 DECORATION_SESSIONS = 50  # how many recent sessions contribute changed-line decorations
-
-
-def to_plain(value: Any) -> Any:
-    """pygls hands custom-method params over as namedtuples; turn them back into JSON."""
-    if hasattr(value, "_asdict"):
-        return {k: to_plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    return value
-
-
-def invalid_params(exc: ValidationError) -> JsonRpcException:
-    problems = []
-    for err in exc.errors()[:3]:
-        field = ".".join(str(p) for p in err["loc"]) or "params"
-        problems.append(f"'{field}': {err['msg']}")
-    return JsonRpcException(code=INVALID_PARAMS, message="invalid params: " + "; ".join(problems),
-                            data={"hint": "see the zwarm/* protocol in the README"})
 
 
 class ZwarmServer(LanguageServer):
@@ -76,6 +59,7 @@ class ZwarmServer(LanguageServer):
         self.authorized = token is None
         self._service: SessionService | None = None
         self.notifier = SessionNotifier(self)
+        self.hub = Hub(self)  # this server's orchestrator runs and pilots
 
     @property
     def service(self) -> SessionService:
@@ -109,9 +93,6 @@ class ZwarmServer(LanguageServer):
 
 
 server = ZwarmServer()
-
-
-# ----- lifecycle ---------------------------------------------------------------------------
 
 
 def _workspace_root(ls: ZwarmServer, params: lsp.InitializeParams) -> Path:
@@ -166,9 +147,6 @@ def on_configuration(ls: ZwarmServer, params: lsp.DidChangeConfigurationParams) 
     ls.notifier.warn(warnings)
 
 
-# ----- zwarm/* requests, each also a workspace/executeCommand `zwarm.<name>` --------------
-
-
 def _render(svc: SessionService) -> Callable[[RenderParams], Awaitable[RenderResult]]:
     async def render(p: RenderParams) -> RenderResult:
         session_id = svc.resolve(p.session_id)
@@ -195,7 +173,7 @@ def _decorations(svc: SessionService) -> Callable[[DecorationsParams],
     return decorations
 
 
-HandlerFor = Callable[["ZwarmServer"], Callable[[Any], Awaitable[Any]]]
+HandlerFor = Callable[["ZwarmServer"], Handler]
 
 REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
     "delegate": (DelegateParams, lambda ls: ls.service.delegate),
@@ -226,15 +204,16 @@ def register_request(name: str, model: type[BaseModel], handler_for: HandlerFor)
     server.command(f"zwarm.{name}")(command)
 
 
+def _hub_handler(pick: Callable[[Hub], Handler]) -> HandlerFor:
+    return lambda ls: pick(ls.hub)
+
+
 # zwarm/orchestrate, zwarm/orchestratorTrajectory, zwarm/pilot, zwarm/pilotHistory and
-# zwarm/pilotGoto live with the orchestrator: they need the server for chat and pushes.
-from .orchestrator.lsp import REQUESTS as ORCHESTRATOR_REQUESTS  # noqa: E402
-
-for _name, (_model, _handler_for) in {**REQUESTS, **ORCHESTRATOR_REQUESTS}.items():
+# zwarm/pilotGoto are served by the server's orchestrator hub.
+for _name, (_model, _handler_for) in REQUESTS.items():
     register_request(_name, _model, _handler_for)
-
-
-# ----- editor features ---------------------------------------------------------------------
+for _name, (_model, _pick) in HUB_REQUESTS.items():
+    register_request(_name, _model, _hub_handler(_pick))
 
 
 @server.feature(

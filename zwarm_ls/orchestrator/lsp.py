@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types as lsp
@@ -35,11 +35,12 @@ from ..protocol import (
     RunTrajectoryParams,
     Step,
 )
-from .orchestrator import Orchestrator, read_run, run_trajectory
+from ..rpc import Handler, to_plain
+from .orchestrator import Orchestrator, new_run_id, read_run, run_trajectory
 from .pilot import Pilot, pilot_path
 
 if TYPE_CHECKING:
-    from ..server import ZwarmServer
+    from ..rpc import ServerHost
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ CHAT_REQUEST = "zwarm/chat"
 class LspUser:
     """`chat` over LSP: a question the editor shows, and the answer it sends back."""
 
-    def __init__(self, ls: ZwarmServer):
+    def __init__(self, ls: ServerHost):
         self.ls = ls
 
     def _custom_chat(self) -> bool:
@@ -59,8 +60,6 @@ class LspUser:
         return bool(isinstance(zwarm, dict) and zwarm.get("chat"))
 
     async def ask(self, message: str, options: list[str] | None) -> str | None:
-        from ..server import to_plain
-
         if self._custom_chat():
             question = ChatQuestion(message=message, options=options)
             reply = to_plain(await self.ls.protocol.send_request_async(CHAT_REQUEST,
@@ -85,7 +84,7 @@ class LspUser:
 class Hub:
     """The runs and pilots of one server; pilots are loaded from disk on first use."""
 
-    def __init__(self, ls: ZwarmServer):
+    def __init__(self, ls: ServerHost):
         self.ls = ls
         self.runs: dict[str, Orchestrator] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -101,11 +100,11 @@ class Hub:
         return notify
 
     async def orchestrate(self, p: OrchestrateParams) -> OrchestrateResult:
+        run_id = new_run_id()
+        notify = self._notifier(run_id, "orchestrator", lambda: run.record.status)
         run = Orchestrator(self.ls.service, p.task, max_steps=p.max_steps,
-                           user_channel=LspUser(self.ls))
-        notify = self._notifier(run.run_id, "orchestrator", lambda: run.record.status)
-        run.steps.sink = run._sink(notify)
-        self.runs[run.run_id] = run
+                           user_channel=LspUser(self.ls), run_id=run_id, on_steps=notify)
+        self.runs[run_id] = run
 
         async def run_and_report() -> OrchestrateResult:
             try:
@@ -157,20 +156,12 @@ class Hub:
             return self._pilot(p.pilot_id).goto(p.checkpoint)
 
 
-_hubs: dict[int, Hub] = {}
-
-
-def hub(ls: ZwarmServer) -> Hub:
-    """The runs and pilots of `ls` (tests may run several servers in one process)."""
-    return _hubs.setdefault(id(ls), Hub(ls))
-
-
-HandlerFor = Callable[[Any], Callable[[Any], Awaitable[BaseModel]]]
-# Served by the server like its own requests, as zwarm/<name> and zwarm.<name>.
-REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
-    "orchestrate": (OrchestrateParams, lambda ls: hub(ls).orchestrate),
-    "orchestratorTrajectory": (RunTrajectoryParams, lambda ls: hub(ls).trajectory),
-    "pilot": (PilotParams, lambda ls: hub(ls).pilot),
-    "pilotHistory": (PilotRef, lambda ls: hub(ls).history),
-    "pilotGoto": (PilotGotoParams, lambda ls: hub(ls).goto),
+# Served by the server like its own requests, as zwarm/<name> and zwarm.<name>; each entry
+# picks the handler from the server's hub.
+REQUESTS: dict[str, tuple[type[BaseModel], Callable[[Hub], Handler]]] = {
+    "orchestrate": (OrchestrateParams, lambda hub: hub.orchestrate),
+    "orchestratorTrajectory": (RunTrajectoryParams, lambda hub: hub.trajectory),
+    "pilot": (PilotParams, lambda hub: hub.pilot),
+    "pilotHistory": (PilotRef, lambda hub: hub.history),
+    "pilotGoto": (PilotGotoParams, lambda hub: hub.goto),
 }
