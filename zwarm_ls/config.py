@@ -106,9 +106,30 @@ class ProjectContext(Section):
     constraints: list[str] = Field(default_factory=list)
 
 
+class SessionsConfig(Section):
+    """Change sets (DESIGN.md §7)."""
+
+    # None: `worktree` in a git repository, `inplace` elsewhere and for orchestrator crews.
+    isolation: Literal["worktree", "inplace"] | None = None
+    # Files larger than this are left out of snapshots (and listed as skipped).
+    snapshot_max_file_mb: float = Field(default=5.0, gt=0, le=1024)
+
+
+class ExecutorConfig(Section):
+    """Where turns run (DESIGN.md §8)."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = None
+    runtime_env: dict[str, Any] = Field(default_factory=dict)
+    resources: dict[str, float] = Field(default_factory=dict)
+    max_concurrent: int = Field(default=16, ge=1, le=10_000)
+
+
 class Config(BaseModel):
     root: Path
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     codex: CodexConfig = Field(default_factory=CodexConfig)
     claude: ClaudeConfig = Field(default_factory=ClaudeConfig)
     orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
@@ -124,8 +145,8 @@ class Config(BaseModel):
 
 
 # zwarm 3.x config.toml sections and keys that are understood but have no effect here.
-_LEGACY_SECTIONS = {"weave", "executor", "state_dir"}
-_CONFIG_SECTIONS = {"daemon", "orchestrator", "watchers", "pilot"}
+_LEGACY_SECTIONS = {"weave", "state_dir"}
+_CONFIG_SECTIONS = {"daemon", "sessions", "executor", "orchestrator", "watchers", "pilot"}
 
 
 def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
@@ -178,6 +199,8 @@ def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
             warnings.append(f"{zdir / 'config.toml'}: unknown section '{key}' ignored")
     raw: dict[str, Any] = {
         "daemon": main.get("daemon", {}),
+        "sessions": main.get("sessions", {}),
+        "executor": main.get("executor", {}),
         "orchestrator": main.get("orchestrator", {}),
         "watchers": _normalize_watchers(main.get("watchers", {})),
         "codex": _split_codex(_read_toml(zdir / "codex.toml", warnings)),
@@ -195,6 +218,8 @@ def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
 
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "daemon": DaemonConfig,
+    "sessions": SessionsConfig,
+    "executor": ExecutorConfig,
     "codex": CodexConfig,
     "claude": ClaudeConfig,
     "orchestrator": OrchestratorConfig,
