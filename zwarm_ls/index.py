@@ -13,16 +13,19 @@ while request handlers read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
+
 from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState
 from .errors import AmbiguousSession, SessionNotFound
-from .protocol import Anchor, SessionSummary, Status, Step, TokenUsage
+from .protocol import Anchor, ChangeCounts, Overlap, SessionSummary, Status, Step, TokenUsage
 from .runner import process_start_ticks, runner_alive
 from .store import (
     SessionMeta,
@@ -315,8 +318,28 @@ class Index:
             activity=live.activity if live and status.is_active else None,
             needs_attention=needs_attention(meta), usage=usage, cost_usd=meta.cost_usd,
             error=meta.error, anchor=Anchor.model_validate(meta.anchor) if meta.anchor else None,
-            source=meta.source, exit_code=meta.exit_code,
+            source=meta.source, exit_code=meta.exit_code, **_change_fields(meta),
         )
+
+
+def _change_fields(meta: SessionMeta) -> dict:
+    """Isolation, change counts, overlaps and executor that the daemon keeps in meta.json;
+    a malformed value is left out rather than breaking the summary."""
+    extra = meta.model_extra or {}
+    fields: dict = {}
+    record = extra.get("change_set")
+    if isinstance(record, dict) and record.get("isolation") in ("worktree", "inplace"):
+        fields["isolation"] = record["isolation"]
+    for key, model in (("changes", ChangeCounts),):
+        with contextlib.suppress(ValidationError):
+            if isinstance(extra.get(key), dict):
+                fields[key] = model.model_validate(extra[key])
+    with contextlib.suppress(ValidationError, TypeError):
+        fields["overlaps"] = [Overlap.model_validate(o) for o in extra.get("overlaps") or []]
+    for key in ("executor", "location"):
+        if isinstance(extra.get(key), str):
+            fields[key] = extra[key]
+    return fields
 
 
 def _zwarm_turn_over(entry: Entry) -> bool:
