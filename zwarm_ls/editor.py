@@ -6,9 +6,8 @@ wires them to LSP methods.
 
 from __future__ import annotations
 
-import functools
-import os
-import subprocess
+import json
+import urllib.parse
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -16,17 +15,19 @@ from lsprotocol import types as lsp
 from .costs import format_cost
 from .protocol import (
     Anchor,
+    BlameLine,
     Decoration,
     DelegateParams,
     Position,
     Range,
+    SessionChangesResult,
     SessionSummary,
     Status,
-    Step,
 )
 
 STATUS_ICONS = {"pending": "…", "running": "▶", "completed": "✓", "failed": "✗", "killed": "■"}
 OPEN_TRAJECTORY = "zwarm.openTrajectory"  # implemented by each client, not the server
+OPEN_CHANGES = "zwarm.openChanges"  # likewise: shows a session's change set
 ADAPTER_TITLES = {"codex": "Codex", "claude": "Claude"}
 
 
@@ -46,6 +47,22 @@ def _location(path: str, r: lsp.Range) -> str:
     if r.start.line == last:
         return f"{path}, line {r.start.line + 1}"
     return f"{path}, lines {r.start.line + 1}-{last + 1}"
+
+
+LANGUAGES = {
+    ".py": "python", ".pyi": "python", ".ts": "typescript", ".tsx": "typescriptreact",
+    ".js": "javascript", ".jsx": "javascriptreact", ".mjs": "javascript", ".lua": "lua",
+    ".rs": "rust", ".go": "go", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp",
+    ".hpp": "cpp", ".java": "java", ".rb": "ruby", ".sh": "shellscript", ".md": "markdown",
+    ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".html": "html",
+    ".css": "css", ".vim": "vim", ".kt": "kotlin", ".swift": "swift", ".cs": "csharp",
+}
+
+
+def language_of(path: str | Path) -> str:
+    """The language id for a file name, the same for every editor: task text for a
+    selection must not depend on which editor sent it."""
+    return LANGUAGES.get(Path(path).suffix.lower(), "")
 
 
 def selection_task(path: str, r: lsp.Range, code: str, language: str) -> str:
@@ -113,6 +130,13 @@ def lens_title(s: SessionSummary) -> str:
         parts.append(" ".join(latest.split())[:60])
     if s.cost_usd is not None:
         parts.append(format_cost(s.cost_usd))
+    if s.changes is not None and not s.changes.known:
+        parts.append("changes unknown")
+    elif s.changes is not None and s.changes.pending + s.changes.conflict:
+        count = s.changes.pending + s.changes.conflict
+        parts.append(f"{count} hunk{'' if count == 1 else 's'} to review")
+    for other in {o.short_id for o in s.overlaps}:
+        parts.append(f"⚠ overlaps {other}")
     return "zwarm: " + " · ".join(parts)
 
 
@@ -128,77 +152,84 @@ def code_lenses(uri: str, sessions: list[SessionSummary]) -> list[lsp.CodeLens]:
             command=lsp.Command(title=lens_title(s), command=OPEN_TRAJECTORY,
                                 arguments=[{"sessionId": s.id}]),
             data={"sessionId": s.id}))
+        if s.changes is not None and s.changes.files:
+            lenses.append(lsp.CodeLens(
+                range=lenses[-1].range,
+                command=lsp.Command(title="Review", command=OPEN_CHANGES,
+                                    arguments=[{"sessionId": s.id}])))
     return lenses
 
 
-@functools.lru_cache(maxsize=256)
-def _git_hunks(path: str, mtime_ns: int) -> tuple[tuple[int, int], ...] | None:
-    """Changed line spans (0-based, inclusive) of `path` against git HEAD; None when the
-    file is not in a git work tree. Cached per file version (mtime)."""
-    directory = os.path.dirname(path)
-    try:
-        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", path], cwd=directory,
-                                 capture_output=True, timeout=5)
-        if tracked.returncode != 0:
-            return None
-        diff = subprocess.run(["git", "diff", "-U0", "--no-color", "HEAD", "--", path],
-                              cwd=directory, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    spans = []
-    for line in diff.stdout.splitlines():
-        if line.startswith("@@"):
-            new = line.split("+", 1)[1].split(" ", 1)[0]
-            start, _, count = new.partition(",")
-            n = int(count) if count else 1
-            first = max(int(start) - 1, 0)
-            spans.append((first, first + max(n, 1) - 1))
-    return tuple(spans)
-
-
-def changed_spans(path: str) -> list[tuple[int, int]]:
-    """Where an agent's edit of `path` landed: git hunks if the file is tracked, else the
-    whole file (a new or untracked file is all new)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return []
-    hunks = _git_hunks(path, st.st_mtime_ns)
-    if hunks is not None:
-        return list(hunks)
-    try:
-        with open(path, "rb") as f:
-            count = sum(1 for _ in f)
-    except OSError:
-        return []
-    return [(0, max(count - 1, 0))]
-
-
-def step_path(s: SessionSummary, file_path: str) -> str:
-    return os.path.normpath(file_path if os.path.isabs(file_path)
-                            else os.path.join(s.working_dir, file_path))
-
-
-def decorations(path: str, sessions: list[tuple[SessionSummary, list[Step]]]) -> list[Decoration]:
-    """Ranges of `path` that sessions changed, newest step last."""
-    target = os.path.normpath(path)
+def decorations(blame: list[BlameLine],
+                summaries: dict[str, SessionSummary]) -> list[Decoration]:
+    """Runs of lines that one agent turn wrote (blame on the change sets' history), as
+    decorations; the user's own lines get none. Ranges cover whole lines, end inclusive."""
     out: list[Decoration] = []
-    for summary, steps in sessions:
-        for step in steps:
-            for touch in step.files or []:
-                if step_path(summary, touch.path) != target or touch.change == "delete":
-                    continue
-                ranges = [touch.range] if touch.range else [
-                    Range(start=Position(line=a, character=0), end=Position(line=b, character=0))
-                    for a, b in changed_spans(target)]
-                label = f"{summary.adapter} {summary.short_id} {summary.status.value}"
-                hover = (f"**zwarm** — changed by {summary.adapter} session `{summary.short_id}` "
-                         f"({summary.status.value}), step #{step.index}: {step.summary}\n\n"
-                         f"Task: {' '.join(summary.task.split())[:200]}")
-                out.extend(Decoration(range=r, session_id=summary.id, short_id=summary.short_id,
-                                      status=summary.status, step_index=step.index, label=label,
-                                      hover=hover) for r in ranges)
+    run: list[BlameLine] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        first, last = run[0], run[-1]
+        summary = summaries.get(first.session_id or "")
+        if summary is not None:
+            out.append(_decoration(summary, first.turn or 1, first.line, last.line))
+        run.clear()
+
+    for line in blame:
+        same = run and line.session_id == run[-1].session_id and line.turn == run[-1].turn \
+            and line.line == run[-1].line + 1
+        if not same:
+            flush()
+        if line.author == "agent" and line.session_id:
+            run.append(line)
+    flush()
     return out
+
+
+def _decoration(s: SessionSummary, turn: int, first: int, last: int) -> Decoration:
+    label = f"{s.adapter} {s.short_id} turn {turn} {s.status.value}"
+    hover = (f"**zwarm** — written by {s.adapter} session `{s.short_id}` ({s.status.value}), "
+             f"turn {turn}\n\nTask: {' '.join(s.task.split())[:200]}\n\n"
+             f"[Trajectory](command:{OPEN_TRAJECTORY}?{_command_arg(s.id)}) · "
+             f"[Changes](command:{OPEN_CHANGES}?{_command_arg(s.id)})")
+    return Decoration(range=Range(start=Position(line=first, character=0),
+                                  end=Position(line=last, character=0)),
+                      session_id=s.id, short_id=s.short_id, status=s.status, turn=turn,
+                      state="applied", label=label, hover=hover)
+
+
+def _command_arg(session_id: str) -> str:
+    return urllib.parse.quote(json.dumps([{"sessionId": session_id}]))
+
+
+def hunk_lenses(session: SessionSummary, changes: SessionChangesResult,
+                uri: str) -> list[lsp.CodeLens]:
+    """Accept / Reject on each pending hunk of `uri` (server commands, so every client
+    runs them), placed where the hunk lands in the user's file."""
+    lenses: list[lsp.CodeLens] = []
+    for f in changes.files:
+        if f.path != uri:
+            continue
+        for h in f.hunks:
+            if h.state not in ("pending", "conflict"):
+                continue
+            at = lsp.Range(start=lsp.Position(line=h.old_range.start.line, character=0),
+                           end=lsp.Position(line=h.old_range.start.line, character=0))
+            args = [{"sessionId": session.id, "hunkIds": [h.id]}]
+            tag = " (conflict)" if h.state == "conflict" else ""
+            title = f"zwarm {session.adapter} {session.short_id}: +{h.added} -{h.removed}{tag}"
+            lenses += [
+                lsp.CodeLens(range=at, command=lsp.Command(title=title, command=OPEN_CHANGES,
+                                                           arguments=[{"sessionId": session.id}])),
+                lsp.CodeLens(range=at, command=lsp.Command(title="✓ Accept",
+                                                           command="zwarm.applyChanges",
+                                                           arguments=args)),
+                lsp.CodeLens(range=at, command=lsp.Command(title="✗ Reject",
+                                                           command="zwarm.discardChanges",
+                                                           arguments=args)),
+            ]
+    return lenses
 
 
 def uri_path(uri: str) -> str | None:

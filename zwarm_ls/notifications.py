@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from .protocol import SessionSummary, SessionUpdated, Status
+from .protocol import ChangesUpdated, SessionSummary, SessionUpdated, Status
 from .text import clip
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SESSION_UPDATED = "zwarm/sessionUpdated"
+CHANGES_UPDATED = "zwarm/changesUpdated"
 LENS_REFRESH_DELAY_S = 0.1
 PROGRESS_CREATE_TIMEOUT_S = 2.0
 
@@ -44,6 +45,10 @@ class SessionNotifier:
         for warning in warnings:
             self.ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning,
                                                               message=f"zwarm: {warning}"))
+
+    def on_changes(self, update: ChangesUpdated) -> None:
+        self.ls.protocol.notify(CHANGES_UPDATED, update.wire())
+        self._schedule_lens_refresh()
 
     async def on_update(self, update: SessionUpdated) -> None:
         summary = update.session

@@ -312,10 +312,14 @@ class RenderResult(Model):
 class CleanParams(Model):
     keep_days: float = Field(default=7.0, ge=0)
     dry_run: bool = False
+    # Also remove sessions whose change sets still hold unapplied hunks.
+    force: bool = False
 
 
 class CleanResult(Model):
     removed: list[str]
+    # Old enough, but kept: they hold hunks nobody applied or discarded yet.
+    kept: list[str] = Field(default_factory=list)
 
 
 class SessionUpdated(Model):

@@ -17,6 +17,7 @@ from .errors import INVALID_PARAMS
 if TYPE_CHECKING:
     from lsprotocol import types as lsp
     from pygls.progress import Progress
+    from pygls.workspace import Workspace
 
     from .service import SessionService
 
@@ -63,6 +64,9 @@ class ServerHost(Protocol):
 
     @property
     def work_done_progress(self) -> Progress: ...
+
+    @property
+    def workspace(self) -> Workspace: ...
 
     def window_show_message(self, params: lsp.ShowMessageParams) -> None: ...
 

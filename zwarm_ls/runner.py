@@ -112,6 +112,22 @@ def _mark_running(store: Store, session_id: str, turn: int) -> None:
     store.update(session_id, change)
 
 
+def _snapshot(store: Store, session_id: str, turn: int, phase: str) -> None:
+    """Record the session's tree for its change set. A failed snapshot is logged (to the
+    runner log, our stderr) and never stops the turn."""
+    try:
+        from .changes.changeset import ChangeSets  # after the fork: keep start-up light
+
+        meta = store.read_meta(session_id)
+        record = getattr(meta, "change_set", None) if meta else None
+        if meta is None or not isinstance(record, dict):
+            return
+        cap = record.get("max_file_bytes") or 5 * 1024 * 1024
+        ChangeSets(store, int(cap)).record(meta, turn, phase)  # type: ignore[arg-type]
+    except Exception as exc:
+        print(f"zwarm-ls runner: {phase} snapshot of turn {turn} failed: {exc}", file=sys.stderr)
+
+
 def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> int:
     from .turns import ExitRecord, finalize_turn  # after the fork: keep start-up light
 
@@ -122,6 +138,7 @@ def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> 
                                   "start_ticks": process_start_ticks(pid),
                                   "started_at": now_iso()})
     _mark_running(store, session_id, turn)
+    _snapshot(store, session_id, turn, "pre")
     killed = False
 
     def on_term(signum: int, _frame: object) -> None:
@@ -155,6 +172,7 @@ def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> 
         if ready_fd is not None:
             os.write(ready_fd, b"1")
             os.close(ready_fd)
+    _snapshot(store, session_id, turn, "post")  # before the turn is settled: readers then see it
     record = ExitRecord(exit_code=exit_code, killed=killed, reason=reason, ended_at=now_iso())
     try:
         finalize_turn(store, session_id, turn, record)

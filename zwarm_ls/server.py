@@ -8,7 +8,6 @@ JSON-RPC errors with a message and a hint; nothing here blocks the event loop.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,21 +20,27 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__, editor
 from .config import load_config
+from .edits import LspEditor
 from .errors import INVALID_PARAMS, ZwarmError
 from .notifications import SessionNotifier
 from .orchestrator.lsp import REQUESTS as HUB_REQUESTS
 from .orchestrator.lsp import Hub
 from .protocol import (
+    ApplyChangesParams,
+    BlameParams,
     CleanParams,
     ConverseParams,
     DecorationsParams,
     DecorationsResult,
     DelegateParams,
+    DiscardChangesParams,
     EndParams,
+    FileContentParams,
     ListParams,
     Model,
     RenderParams,
     RenderResult,
+    SessionChangesParams,
     SessionRef,
     Status,
     TrajectoryParams,
@@ -47,7 +52,7 @@ from .service import SessionService
 
 log = logging.getLogger(__name__)
 
-DECORATION_SESSIONS = 50  # how many recent sessions contribute changed-line decorations
+REVIEW_LENS_SESSIONS = 20  # sessions with hunks to review that get per-hunk lenses
 
 
 class ZwarmServer(LanguageServer):
@@ -125,8 +130,10 @@ def on_initialize(ls: ZwarmServer, params: lsp.InitializeParams) -> None:
 @server.feature(lsp.INITIALIZED)
 async def on_initialized(ls: ZwarmServer, _params: lsp.InitializedParams) -> None:
     svc = ls.service
+    svc.review.editor = LspEditor(ls)
     await svc.start()
     svc.subscribe(ls.notifier.on_update)
+    svc.review.subscribe(ls.notifier.on_changes)
     await ls.notifier.start()
 
 
@@ -160,16 +167,11 @@ def _render(svc: SessionService) -> Callable[[RenderParams], Awaitable[RenderRes
 def _decorations(svc: SessionService) -> Callable[[DecorationsParams],
                                                    Awaitable[DecorationsResult]]:
     async def decorations(p: DecorationsParams) -> DecorationsResult:
-        path = editor.uri_path(p.uri)
-        if path is None:
+        if editor.uri_path(p.uri) is None or not p.uri.startswith("file:"):
             return DecorationsResult(uri=p.uri, decorations=[])
-
-        def compute() -> DecorationsResult:
-            recent = svc.index.summaries()[:DECORATION_SESSIONS]
-            sessions = [(s, svc.index.steps(s.id)) for s in recent]
-            return DecorationsResult(uri=p.uri, decorations=editor.decorations(path, sessions))
-
-        return await asyncio.to_thread(compute)
+        blame = await svc.review.blame(BlameParams(uri=p.uri))
+        summaries = {s.id: s for s in svc.index.summaries()}
+        return DecorationsResult(uri=p.uri, decorations=editor.decorations(blame.lines, summaries))
     return decorations
 
 
@@ -187,6 +189,11 @@ REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
     "cleanSessions": (CleanParams, lambda ls: ls.service.clean),
     "renderTrajectory": (RenderParams, lambda ls: _render(ls.service)),
     "decorations": (DecorationsParams, lambda ls: _decorations(ls.service)),
+    "sessionChanges": (SessionChangesParams, lambda ls: ls.service.review.session_changes),
+    "applyChanges": (ApplyChangesParams, lambda ls: ls.service.review.apply_changes),
+    "discardChanges": (DiscardChangesParams, lambda ls: ls.service.review.discard_changes),
+    "fileContent": (FileContentParams, lambda ls: ls.service.review.file_content),
+    "blame": (BlameParams, lambda ls: ls.service.review.blame),
 }
 
 
@@ -227,13 +234,30 @@ def on_code_action(ls: ZwarmServer, params: lsp.CodeActionParams) -> list[lsp.Co
     path = editor.uri_path(uri) or uri
     root = ls.service.config.root
     shown = str(Path(path).relative_to(root)) if Path(path).is_relative_to(root) else path
-    return editor.code_actions(uri, shown, params.range, doc.lines, doc.language_id or "",
+    return editor.code_actions(uri, shown, params.range, doc.lines, editor.language_of(path),
                                params.context.diagnostics)
 
 
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
+async def on_did_save(ls: ZwarmServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    """What the user saved is theirs: their lines are never credited to an agent."""
+    if ls._service is not None:
+        try:
+            await ls.service.review.on_user_save(params.text_document.uri)
+        except Exception:
+            log.exception("recording a user save failed")
+
+
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
-def on_code_lens(ls: ZwarmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
-    return editor.code_lenses(params.text_document.uri, ls.service.index.summaries())
+async def on_code_lens(ls: ZwarmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    uri = params.text_document.uri
+    summaries = ls.service.index.summaries()
+    lenses = editor.code_lenses(uri, summaries)
+    reviewing = [s for s in summaries if s.changes and s.changes.pending + s.changes.conflict]
+    for s in reviewing[:REVIEW_LENS_SESSIONS]:
+        changes = await ls.service.review.session_changes(SessionChangesParams(session_id=s.id))
+        lenses += editor.hunk_lenses(s, changes, uri)
+    return lenses
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import runner
+from . import editor, runner
 from .adapters import get_adapter
 from .config import Config
+from .edits import read_disk
 from .errors import ExecutorMissing, InvalidParams, PolicyViolation, SessionStateError
 from .index import Change, Index, latest_message, needs_attention, status_of
 from .protocol import (
@@ -43,6 +44,7 @@ from .protocol import (
     WaitParams,
     WaitResult,
 )
+from .review import Review, path_of
 from .store import SessionMeta, Store, TurnRecord, now_iso, parse_time
 from .turns import ExitRecord, finalize_turn
 
@@ -69,12 +71,22 @@ def transcript_prompt(meta: SessionMeta, message: str) -> str:
 
 class SessionService:
     def __init__(self, config: Config, store: Store | None = None):
-        self.config = config
+        self._config = config
         self.store = store or Store(config.root)
         self.index = Index(self.store)
+        self.review = Review(config, self.store, self.index)
         self._listeners: list[Listener] = []
         self._status_event = asyncio.Event()
         self._watch_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self._config = self.review.config = config
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -112,8 +124,9 @@ class SessionService:
             await asyncio.sleep(0)  # a burst of changes must not hold off requests
             if change.summary is None:
                 continue
+            self._follow_changes(change)
             update = SessionUpdated(session=change.summary, new_steps=change.new_steps,
-                                    removed=change.removed)
+                                    removed=change.removed, overlaps=change.summary.overlaps)
             for listener in list(self._listeners):
                 try:
                     result = listener(update)
@@ -121,6 +134,28 @@ class SessionService:
                         await result
                 except Exception:
                     log.exception("a session listener failed")
+
+    def _follow_changes(self, change: Change) -> None:
+        """Keep change sets current: snapshot files an agent just changed, and recount a
+        session's hunks when its turn ends."""
+        summary = change.summary
+        if summary is None or change.removed:
+            return
+        if summary.status.is_active and any(s.kind == "file_change" for s in change.new_steps):
+            self._spawn(self.review.on_steps(summary.id, change.new_steps))
+        elif change.status_changed and not summary.status.is_active:
+            self._spawn(self.review.refresh(summary.id))
+
+    def _spawn(self, work: Awaitable[object]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("updating a change set failed")
+
+        task = asyncio.create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with every update; returns the function that unsubscribes."""
@@ -187,22 +222,54 @@ class SessionService:
         working_dir = self._working_dir(params.working_dir)
         self._executable(adapter_name)
         model = params.model or self.config.adapter(adapter_name).model or adapter.default_model
+        task = self._task_text(params)
+        anchor = params.anchor or params.selection
+        isolation = params.isolation or self.review.default_isolation(working_dir, params.source)
+        session_id = self.store.new_id()
+        scope, agent_dir = await asyncio.to_thread(self.review.prepare, session_id, working_dir,
+                                                   isolation)
         now = now_iso()
         meta = SessionMeta(
-            id=self.store.new_id(), task=params.task, status="pending",
-            working_dir=str(working_dir), created_at=now, updated_at=now, model=model, turn=1,
-            messages=[{"role": "user", "content": params.task, "timestamp": now,
+            id=session_id, task=task, status="pending",
+            working_dir=str(agent_dir), created_at=now, updated_at=now, model=model, turn=1,
+            messages=[{"role": "user", "content": task, "timestamp": now,
                        "metadata": {"turn": 1}}],
             source=params.source or "user", adapter=adapter_name,
-            anchor=params.anchor.model_dump(mode="json") if params.anchor else None,
+            anchor=anchor.model_dump(mode="json") if anchor else None,
             turns=[TurnRecord(turn=1)],
+            change_set=self.review.scope_record(scope), executor="local",
         )
+        overlaps = self.review.anchor_overlaps(meta, anchor.uri, anchor.range) if anchor else []
         await asyncio.to_thread(self.store.create, meta)
         self.index.put_meta(meta)
-        await self._launch(meta, 1, params.task)
+        await self._launch(meta, 1, task)
         status = self.index.meta(meta.id).status
         return DelegateResult(session_id=meta.id, short_id=meta.id[:8], status=status_of(status),
-                              adapter=adapter_name, model=model, working_dir=str(working_dir))
+                              adapter=adapter_name, model=model, working_dir=str(working_dir),
+                              isolation=scope.isolation, executor="local",
+                              agent_dir=str(agent_dir), overlaps=overlaps)
+
+    def _task_text(self, params: DelegateParams) -> str:
+        """The task as given, or written here for a selection (the same text whichever
+        editor sent it), with the user's words as the instruction."""
+        if params.selection is None:
+            assert params.task is not None
+            return params.task
+        path = path_of(params.selection.uri)
+        if path is None:
+            raise InvalidParams("selection.uri must be a file URI")
+        buffered = self.review.editor.buffer(path) if self.review.editor else None
+        data = buffered if buffered is not None else read_disk(path)
+        if data is None:
+            raise InvalidParams(f"cannot read the selected file {path}",
+                                hint="save it first, or send the task text")
+        lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+        r = editor.to_lsp_range(params.selection.range)
+        root = self.config.root
+        shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        text = editor.selection_task(shown, r, editor.text_in_range(lines, r),
+                                     editor.language_of(path))
+        return f"{params.task}\n\n{text}" if params.task else text
 
     async def converse(self, params: ConverseParams) -> ConverseResult:
         session_id = self.resolve(params.session_id)
@@ -283,6 +350,9 @@ class SessionService:
                         m.error = f"ended: {params.reason}"
                 await asyncio.to_thread(self.store.update, session_id, note)
         if params.delete:
+            # Unapplied work is never deleted without saying so: clean --force does that.
+            await asyncio.to_thread(self.review.changes.clean, self.index.meta(session_id),
+                                    False)
             await asyncio.to_thread(self.store.delete, session_id)
             await self.poke()
             return EndResult(session_id=session_id, status="deleted", was_running=was_running,
@@ -322,15 +392,21 @@ class SessionService:
 
     async def clean(self, params: CleanParams) -> CleanResult:
         cutoff = datetime.now(UTC) - timedelta(days=params.keep_days)
-        removed = []
+        removed: list[str] = []
+        kept: list[str] = []
         for s in self.index.summaries():
             created = parse_time(s.created_at)
             if not s.status.is_active and created is not None and created < cutoff:
+                if s.changes and s.changes.pending + s.changes.conflict and not params.force:
+                    kept.append(s.id)  # unapplied hunks: kept unless forced
+                    continue
                 removed.append(s.id)
                 if not params.dry_run:
+                    await asyncio.to_thread(self.review.changes.clean,
+                                            self.index.meta(s.id), True)
                     await asyncio.to_thread(self.store.delete, s.id)
         await self.poke()
-        return CleanResult(removed=removed)
+        return CleanResult(removed=removed, kept=kept)
 
     async def _mark_viewed(self, session_id: str) -> None:
         """Clear `needs_attention` of a just-finished session someone looked at. Only when

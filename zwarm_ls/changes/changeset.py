@@ -154,7 +154,8 @@ class ChangeSets:
         elif phase == "post":
             self.shadow.set_ref(f"{prefix}t{turn}/post", snap.commit)
         self.shadow.set_ref(prefix + "result", snap.commit)
-        self._save_skipped(meta.id, snap.skipped)
+        if not paths:  # a step snapshot sees only its files
+            self._save_skipped(meta.id, snap.skipped)
         return snap.commit
 
     def record_user_save(self, path: Path, roots: list[Path]) -> None:
