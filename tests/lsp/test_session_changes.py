@@ -56,9 +56,9 @@ async def test_inplace_in_a_folder_that_is_not_a_repository(start_client, projec
     nested.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=nested, check=True)
     (nested / "lib.py").write_text("x = 1\n")
-    scenario(agent_turn() + [{"write": "build/out.txt", "text": "built\n"},
-                             {"write": "vendor/lib.py", "text": "x = 2\n"},
-                             {"write": "new.py", "text": "print(1)\n"}])
+    scenario([*agent_turn(), {"write": "build/out.txt", "text": "built\n"},
+              {"write": "vendor/lib.py", "text": "x = 2\n"},
+              {"write": "new.py", "text": "print(1)\n"}])
     client, updates = await start_client({"sessions": {"snapshot_max_file_mb": 1}})
     started = await request(client, "zwarm/delegate", {"task": "edit"})
     assert started["isolation"] == "inplace" and started["agentDir"] == str(project)

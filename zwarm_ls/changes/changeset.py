@@ -357,15 +357,33 @@ class ChangeSets:
             current = read_current(full)
             merged, reason = merge_texts(current, old, new, path in binary)
             if reason is not None:
+                culprits = self._culprits(view, effect, target, hunks_of[path], path, current,
+                                          reason, path in binary)
                 plan.conflicts += [HunkConflict(hunk_id=h, path=uri_of(full), reason=reason,
                                                 detail=_conflict_detail(reason))
-                                   for h in hunks_of[path]]
+                                   for h in culprits]
                 continue
             if merged != current:
                 plan.edits.append(FileEdit(full, current, merged))
                 turn = max((getattr(h, "turn", 1) for f in files for h in f.hunks
                             if h.id in hunks_of[path]), default=1)
                 plan.provenance[path] = (turn, current, merged)
+
+    def _culprits(self, view: View, effect: set[str], target: set[str], hunks: list[str],
+                  path: str, current: bytes | None, reason: str, binary: bool) -> list[str]:
+        """Which of a file's requested hunks conflict on their own (so the others can be
+        named as fine); all of them when none does alone."""
+        if reason != "overlap" or len(hunks) < 2:
+            return hunks
+        assert view.base is not None
+        alone = []
+        for hunk in hunks:
+            single = (effect | {hunk}) if hunk in target else (effect - {hunk})
+            old = self._apply_subset(view.base, view.raw, effect, [path])[path]
+            new = self._apply_subset(view.base, view.raw, single, [path])[path]
+            if merge_texts(current, old, new, binary)[1] is not None:
+                alone.append(hunk)
+        return alone or hunks
 
     def _apply_subset(self, base: str, raw: list[RawFile], chosen: set[str],
                       paths: list[str]) -> dict[str, bytes | None]:
