@@ -20,8 +20,8 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__, editor
 from .config import load_config
-from .edits import LspEditor
 from .errors import INVALID_PARAMS, ZwarmError
+from .lsp_editor import LspEditor
 from .notifications import SessionNotifier
 from .orchestrator.lsp import REQUESTS as HUB_REQUESTS
 from .orchestrator.lsp import Hub
