@@ -15,10 +15,11 @@ from typing import Literal, Protocol
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
+from .changes import worktrees
 from .changes.changeset import SNAPSHOT_SCHEME, ChangeSets, FileEdit, Plan, Scope, uri_of
 from .config import Config
 from .edits import read_disk, workspace_edit, write_files
-from .errors import InvalidParams
+from .errors import InvalidParams, SessionStateError
 from .index import Index
 from .protocol import (
     ApplyChangesParams,
@@ -91,9 +92,7 @@ class Review:
             return configured
         if source and source.startswith("orchestrator"):
             return "inplace"  # the crew verifies in place
-        from .changes.worktrees import repo_top
-
-        return "worktree" if repo_top(working_dir) is not None else "inplace"
+        return "worktree" if worktrees.repo_top(working_dir) is not None else "inplace"
 
     def prepare(self, session_id: str, working_dir: Path, isolation: str) -> tuple[Scope, Path]:
         """Where the new session's agent works (creating its worktree if isolated)."""
@@ -102,6 +101,16 @@ class Review:
         scope = self.changes.prepare(session_id, scope_root, isolation)  # type: ignore[arg-type]
         agent_dir = scope.agent_root / working_dir.relative_to(scope_root)
         return scope, agent_dir
+
+    def check_workspace(self, meta: SessionMeta) -> None:
+        """A worktree removed or emptied by hand is reported, never worked around: git
+        would otherwise fall through to the user's own checkout."""
+        scope = Scope.of(meta)
+        if scope is not None and scope.worktree is not None and \
+                not worktrees.exists(scope.worktree):
+            raise SessionStateError(
+                f"the worktree of session {meta.id[:8]} ({scope.worktree.path}) is gone",
+                hint="its change set can still be reviewed; start a new session to go on")
 
     def scope_record(self, scope: Scope) -> dict:
         return scope.dump(self.changes.shadow.max_file_bytes)

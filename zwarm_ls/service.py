@@ -274,6 +274,7 @@ class SessionService:
     async def converse(self, params: ConverseParams) -> ConverseResult:
         session_id = self.resolve(params.session_id)
         self._executable(self.index.meta(session_id).adapter)
+        self.review.check_workspace(self.index.meta(session_id))
         prompt_holder: dict[str, str] = {}
 
         def next_turn(m: SessionMeta) -> None:
