@@ -165,13 +165,16 @@ class Shadow:
         with self._lock(tree_key(root)), self._temp_index() as index:
             parent = self.rev(self.chain_ref(root))
             self.run(["read-tree", parent or EMPTY_TREE], index_file=index)
+            # --index-info needs no work tree (the shadow repo is bare); mode 0 removes.
+            entries = []
             for path, content in files.items():
                 if content is None:
-                    self.run(["update-index", "--force-remove", "--", path], index_file=index)
+                    entries.append(f"0 {'0' * 40}\t{path}\n")
                     continue
                 blob = self.run(["hash-object", "-w", "--stdin"], stdin=content).stdout
-                self.run(["update-index", "--add", "--cacheinfo",
-                          f"100644,{blob.decode().strip()},{path}"], index_file=index)
+                entries.append(f"100644 {blob.decode().strip()}\t{path}\n")
+            self.run(["update-index", "--index-info"], index_file=index,
+                     stdin="".join(entries).encode())
             tree = self.run(["write-tree"], index_file=index).stdout.decode().strip()
             return self._commit(root, tree, author, label, []).commit
 
