@@ -203,7 +203,8 @@ class ChangeSets:
             return View(result, [], None, None)
         base_ref = f"{prefix}t{turn}/pre" if turn else prefix + "base"
         result_ref = f"{prefix}t{turn}/post" if turn else prefix + "result"
-        base, head = self.shadow.rev(base_ref), self.shadow.rev(result_ref)
+        refs = self.shadow.refs(prefix)  # one git call for every ref of the session
+        base, head = refs.get(base_ref), refs.get(result_ref)
         if base is None or head is None:
             result.note = "no snapshot yet" if meta.status in ("pending", "running") else \
                 UNKNOWN_NOTE

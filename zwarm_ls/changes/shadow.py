@@ -114,6 +114,11 @@ class Shadow:
         sha = proc.stdout.decode().strip()
         return sha if proc.returncode == 0 and sha else None
 
+    def refs(self, prefix: str) -> dict[str, str]:
+        """Every ref under `prefix` and the commit it points at."""
+        listing = self.out(["for-each-ref", "--format=%(refname) %(objectname)", prefix])
+        return dict(line.split(" ", 1) for line in listing.splitlines() if " " in line)
+
     def set_ref(self, ref: str, commit: str, old: str | None = None) -> None:
         """Compare-and-swap when `old` is given, so a racing writer is noticed, not lost."""
         args = ["update-ref", ref, commit] + ([old] if old else [])
