@@ -7,6 +7,7 @@ event loop, and one apply or discard runs at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -80,6 +81,8 @@ class Review:
         self.editor: EditorBridge | None = None
         self._listeners: list[ChangesListener] = []
         self._write_lock = asyncio.Lock()
+        self._stepping: set[str] = set()
+        self._step_paths: dict[str, list[str]] = {}
 
     def subscribe(self, listener: ChangesListener) -> None:
         self._listeners.append(listener)
@@ -116,13 +119,26 @@ class Review:
         return scope.dump(self.changes.shadow.max_file_bytes)
 
     async def on_steps(self, session_id: str, steps: list[Step]) -> None:
-        """A running agent changed files: snapshot just those, so status is live."""
+        """A running agent changed files: snapshot just those, so status is live. Bursts
+        coalesce: while one snapshot of a session runs, the next waits and takes all."""
         paths = [t.path for s in steps if s.kind == "file_change" for t in s.files or []]
-        if not paths:
-            return
         meta = self.index.meta(session_id)
-        await asyncio.to_thread(self.changes.record, meta, meta.turn, "step", paths)
-        await self.refresh(session_id)
+        if not paths or Scope.of(meta) is None:
+            return
+        waiting = self._step_paths.setdefault(session_id, [])
+        waiting.extend(paths)
+        if session_id in self._stepping:
+            return
+        self._stepping.add(session_id)
+        try:
+            while self._step_paths.get(session_id):
+                batch = self._step_paths.pop(session_id)
+                meta = self.index.meta(session_id)
+                await asyncio.to_thread(self.changes.record, meta, meta.turn, "step", batch)
+                await self.refresh(session_id)
+        finally:
+            self._stepping.discard(session_id)
+            self._step_paths.pop(session_id, None)
 
     async def on_user_save(self, uri: str) -> None:
         path = path_of(uri)
@@ -155,15 +171,26 @@ class Review:
 
     def _counts_and_overlaps(self, meta: SessionMeta) -> tuple[ChangeCounts, list[Overlap]]:
         view = self.changes.view(meta)
-        others = [self.index.meta(s.id) for s in self.index.summaries()
-                  if s.id != meta.id and (s.status.is_active or (s.changes and s.changes.pending))]
-        overlaps = self.changes.overlaps(meta, others) if view.result.known else []
+        overlaps = self.changes.overlaps(meta, self._live(meta.id)) if view.result.known else []
         return view.result.counts, overlaps
 
     def anchor_overlaps(self, meta: SessionMeta, uri: str, r: Range) -> list[Overlap]:
-        others = [self.index.meta(s.id) for s in self.index.summaries()
-                  if s.id != meta.id and (s.status.is_active or (s.changes and s.changes.pending))]
-        return self.changes.overlaps(meta, others, anchor=(uri, r))
+        return self.changes.overlaps(meta, self._live(meta.id), anchor=(uri, r))
+
+    def _live(self, exclude: str) -> list[SessionMeta]:
+        """Sessions with a change set that are running or hold hunks to review."""
+        live = []
+        for session_id in self.index.ids():
+            if session_id == exclude:
+                continue
+            with contextlib.suppress(Exception):  # deleted meanwhile
+                meta = self.index.meta(session_id)
+                counts = (meta.model_extra or {}).get("changes") or {}
+                pending = isinstance(counts, dict) and (counts.get("pending") or
+                                                        counts.get("conflict"))
+                if Scope.of(meta) and (meta.status in ("pending", "running") or pending):
+                    live.append(meta)
+        return live
 
     async def _emit(self, update: ChangesUpdated) -> None:
         for listener in list(self._listeners):

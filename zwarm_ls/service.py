@@ -52,8 +52,12 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[SessionUpdated], Awaitable[None] | None]
 
-BUSY_TICK_S = 0.04
+BUSY_TICK_S = 0.04  # ticks when file-system events are unavailable
 IDLE_TICK_S = 0.15
+BUSY_POLL_S = 1.0  # safety polls beside file-system events: a runner killed silently
+IDLE_POLL_S = 5.0
+FILE_EVENT_BATCH_MS = 60  # events are grouped for at most this long …
+FILE_EVENT_STEP_MS = 15  # … or until the store has been quiet this long
 SUMMARY_DETAIL_CHARS = 2000
 
 
@@ -102,15 +106,47 @@ class SessionService:
                 await self._watch_task
 
     async def _watch(self) -> None:
-        while True:
-            try:
-                changes = await asyncio.to_thread(self.index.refresh)
-                await self._dispatch(changes)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("refreshing the session index failed")
-            await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
+        """Refresh the index whenever the store changes on disk (inotify through
+        watchfiles), and on a slow safety poll: runners that die without a word, and file
+        systems that send no events. Work is proportional to what changed."""
+        woken = asyncio.Event()
+        events = asyncio.create_task(self._file_events(woken), name="zwarm-file-events")
+        try:
+            while True:
+                try:
+                    changes = await asyncio.to_thread(self.index.refresh)
+                    await self._dispatch(changes)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("refreshing the session index failed")
+                if events.done():  # no file events here: tick as before
+                    await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
+                    continue
+                poll = BUSY_POLL_S if self.index.any_active() else IDLE_POLL_S
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), poll)
+                woken.clear()
+        finally:
+            events.cancel()
+
+    async def _file_events(self, woken: asyncio.Event) -> None:
+        """Set `woken` on every batch of writes under the store's sessions and journal."""
+        try:
+            import watchfiles
+        except ImportError:
+            log.warning("watchfiles is not installed: polling the store instead")
+            return
+        watched = [self.store.sessions_dir, self.store.journal.parent]
+        for folder in watched:
+            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            async for _ in watchfiles.awatch(*watched, debounce=FILE_EVENT_BATCH_MS,
+                                             step=FILE_EVENT_STEP_MS, recursive=True,
+                                             watch_filter=None, ignore_permission_denied=True):
+                woken.set()
+        except Exception as exc:  # inotify limits, an exotic file system
+            log.warning("no file-system events (%s): polling the store instead", exc)
 
     async def poke(self) -> None:
         """Refresh now (after this process wrote something) instead of on the next tick."""
