@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from . import changes_cli
 from .config import load_config
 from .costs import format_cost
 from .errors import ZwarmError
@@ -136,7 +137,7 @@ async def _wait_and_report(svc: SessionService, session_id: str, as_json: bool) 
 async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
     task = args.task if args.task != "-" else sys.stdin.read()
     result = await svc.delegate(DelegateParams(task=task, adapter=args.adapter, model=args.model,
-                                               working_dir=args.dir))
+                                               working_dir=args.dir, isolation=args.isolation))
     if args.wait:
         if not args.json:
             print(f"session {result.short_id} started ({result.adapter}/{result.model})",
@@ -223,7 +224,7 @@ Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int
 COMMANDS: dict[str, Command] = {
     "sessions": cmd_sessions, "show": cmd_show, "traj": cmd_traj, "delegate": cmd_delegate,
     "converse": cmd_converse, "end": cmd_end, "wait": cmd_wait, "clean": cmd_clean,
-    **orchestrator_cli.COMMANDS,
+    **orchestrator_cli.COMMANDS, **changes_cli.COMMANDS,
 }
 
 
@@ -258,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", choices=["codex", "claude"])
     p.add_argument("--model")
     p.add_argument("--dir", help="working directory (inside the allowed dirs)")
+    p.add_argument("--isolation", choices=["worktree", "inplace"],
+                   help="own git worktree, or your files (default: [sessions] isolation)")
     p.add_argument("--wait", action="store_true", help="wait for it to finish")
     p = sub.add_parser("converse", parents=[common], help="send a session another message")
     p.add_argument("id")
@@ -275,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true")
     sub.add_parser("init", parents=[common], help="create .zwarm/ with safe defaults")
     orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
+    changes_cli.add_parsers(sub, common)  # changes, apply, discard, blame
     return parser
 
 

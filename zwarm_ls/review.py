@@ -281,6 +281,12 @@ class Review:
             return "none", reason or "the editor did not apply the edit"
         return "editor", None
 
+    async def patch(self, base: str, result: str, paths: list[str]) -> str:
+        """The change set as a unified diff (git's), for terminals."""
+        proc = await asyncio.to_thread(self.changes.shadow.run, [
+            "diff", "--no-color", "--no-ext-diff", "-M", base, result, "--", *paths])
+        return proc.stdout.decode("utf-8", errors="replace")
+
     async def file_content(self, p: FileContentParams) -> FileContentResult:
         session_id, side, rel = parse_snapshot_uri(p.uri)
         session_id = self.index.resolve(session_id)
