@@ -10,7 +10,6 @@ review service the editors use. Without an editor the daemon writes the files it
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -21,10 +20,10 @@ from .protocol import (
     ApplyChangesParams,
     BlameParams,
     DiscardChangesParams,
-    Model,
     SessionChangesParams,
     SessionChangesResult,
 )
+from .render import print_json
 from .service import SessionService
 
 STATE_MARKS = {"pending": "?", "applied": "✓", "discarded": "✗", "conflict": "!"}
@@ -35,10 +34,6 @@ RESET = "\033[0m"
 def _paint(line: str, colour: bool) -> str:
     code = COLOURS.get(line[:1]) if colour else None
     return f"{code}{line}{RESET}" if code else line
-
-
-def _print_json(model: Model) -> None:
-    print(json.dumps(model.wire()), flush=True)
 
 
 def format_stat(result: SessionChangesResult) -> list[str]:
@@ -63,7 +58,7 @@ async def cmd_changes(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.review.session_changes(
         SessionChangesParams(session_id=args.id, turn=args.turn))
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0
     colour = sys.stdout.isatty()
     for line in format_stat(result):
@@ -78,7 +73,7 @@ async def cmd_changes(svc: SessionService, args: argparse.Namespace) -> int:
 
 def _report(result: Any, verb: str, as_json: bool, dry_run: bool = False) -> int:
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         done = getattr(result, verb)
         if dry_run:
@@ -109,7 +104,7 @@ async def cmd_blame(svc: SessionService, args: argparse.Namespace) -> int:
     path = Path(args.file).resolve()
     result = await svc.review.blame(BlameParams(uri=uri_of(path)))
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0
     if not result.known:
         print(f"{args.file}: no session ever changed it")

@@ -24,43 +24,20 @@ from .protocol import (
     DelegateParams,
     EndParams,
     ListParams,
-    Model,
     SessionRef,
-    SessionSummary,
     Status,
     Step,
     TrajectoryParams,
     WaitParams,
 )
+from .render import format_session, format_step, print_json
 from .service import SessionService
-
-STATUS_ICONS = {"pending": "…", "running": "▶", "completed": "✓", "failed": "✗", "killed": "■"}
-
-
-def _print_json(model: Model | dict) -> None:
-    print(json.dumps(model.wire() if isinstance(model, Model) else model), flush=True)
-
-
-def format_session(s: SessionSummary) -> str:
-    flag = " !" if s.needs_attention else ""
-    task = " ".join(s.task.split())[:50]
-    return (f"{s.short_id}  {STATUS_ICONS.get(s.status, '?')} {s.status:<9} {s.adapter:<6} "
-            f"t{s.turn} {s.step_count:>4} steps {format_cost(s.cost_usd):>8}  {task}{flag}")
-
-
-def format_step(step: Step, full: bool = False) -> str:
-    code = f" (exit {step.exit_code})" if step.exit_code is not None else ""
-    line = f"#{step.index:<4} t{step.turn} {step.kind:<11} {step.summary}{code}"
-    if full and step.detail and step.detail != step.summary:
-        body = "\n".join("      " + ln for ln in step.detail.splitlines())
-        line += "\n" + body
-    return line
 
 
 async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.list(ListParams(status=args.status))
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0
     c = result.counts
     print(f"{c.total} sessions: {c.running} running, {c.completed} completed, {c.failed} failed, "
@@ -73,7 +50,7 @@ async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
 async def cmd_show(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.check(SessionRef(session_id=args.id))
     if args.json:
-        _print_json(result)
+        print_json(result)
         return 0
     print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}  turn "
           f"{result.turn}  {format_cost(result.cost_usd)}  {result.runtime_s:.1f}s")
@@ -90,7 +67,7 @@ async def cmd_traj(svc: SessionService, args: argparse.Namespace) -> int:
     def emit(steps: list[Step]) -> None:
         for step in steps:
             if args.json:
-                _print_json(step)
+                print_json(step)
             else:
                 print(format_step(step, args.full), flush=True)
 
@@ -128,7 +105,7 @@ async def _wait_and_report(svc: SessionService, session_id: str, as_json: bool) 
             break
     check = await svc.check(SessionRef(session_id=session_id))
     if as_json:
-        _print_json(check)
+        print_json(check)
     else:
         print(f"{check.status}: {check.error or check.response or '(no response)'}")
     return 0 if check.status == Status.COMPLETED else 1
@@ -144,7 +121,7 @@ async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
                   flush=True)
         return await _wait_and_report(svc, result.session_id, args.json)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}")
     return 0
@@ -155,7 +132,7 @@ async def cmd_converse(svc: SessionService, args: argparse.Namespace) -> int:
     if args.wait:
         return await _wait_and_report(svc, result.session_id, args.json)
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         print(f"{result.session_id}  turn {result.turn}  {result.status}")
     return 0
@@ -164,7 +141,7 @@ async def cmd_converse(svc: SessionService, args: argparse.Namespace) -> int:
 async def cmd_end(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.end(EndParams(session_id=args.id, reason=args.reason, delete=args.delete))
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         print(f"{result.session_id}  {result.status}")
     return 0
@@ -173,7 +150,7 @@ async def cmd_end(svc: SessionService, args: argparse.Namespace) -> int:
 async def cmd_wait(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.wait(WaitParams(session_ids=args.ids or None, timeout_s=args.timeout))
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         for s in result.finished:
             print(format_session(s))
@@ -185,7 +162,7 @@ async def cmd_wait(svc: SessionService, args: argparse.Namespace) -> int:
 async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.clean(CleanParams(keep_days=args.keep_days, dry_run=args.dry_run))
     if args.json:
-        _print_json(result)
+        print_json(result)
     else:
         verb = "would remove" if args.dry_run else "removed"
         print(f"{verb} {len(result.removed)} sessions")
@@ -214,7 +191,7 @@ def cmd_init(root: Path, as_json: bool) -> int:
             path.write_text(text, encoding="utf-8")
             written.append(str(path))
     if as_json:
-        _print_json({"root": str(root), "written": written})
+        print_json({"root": str(root), "written": written})
     else:
         print(f"initialized {zdir}" + (f" (wrote {', '.join(written)})" if written else ""))
     return 0

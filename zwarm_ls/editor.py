@@ -24,8 +24,8 @@ from .protocol import (
     SessionSummary,
     Status,
 )
+from .render import STATUS_ICONS
 
-STATUS_ICONS = {"pending": "…", "running": "▶", "completed": "✓", "failed": "✗", "killed": "■"}
 OPEN_TRAJECTORY = "zwarm.openTrajectory"  # implemented by each client, not the server
 OPEN_CHANGES = "zwarm.openChanges"  # likewise: shows a session's change set
 ADAPTER_TITLES = {"codex": "Codex", "claude": "Claude"}

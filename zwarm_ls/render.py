@@ -1,11 +1,15 @@
-"""A session as a readable markdown document (the trajectory view in both editors)."""
+"""Sessions and steps as text: the markdown trajectory document (both editors), the
+terminal lines of the CLIs, and their one `--json` shape (one bare model per line)."""
 
 from __future__ import annotations
 
+import json
+
 from .costs import format_cost
-from .protocol import SessionSummary, Step
+from .protocol import Model, SessionSummary, Step
 
 OUTPUT_LINES = 40
+STATUS_ICONS = {"pending": "…", "running": "▶", "completed": "✓", "failed": "✗", "killed": "■"}
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -95,3 +99,24 @@ def render_trajectory(summary: SessionSummary, steps: list[Step], full: bool = T
     if not steps:
         parts.append("_No steps yet._")
     return "\n\n".join(parts) + "\n"
+
+
+def print_json(model: Model | dict) -> None:
+    """The `--json` output of every CLI verb: one bare model (or step) per line."""
+    print(json.dumps(model.wire() if isinstance(model, Model) else model), flush=True)
+
+
+def format_session(s: SessionSummary) -> str:
+    flag = " !" if s.needs_attention else ""
+    task = " ".join(s.task.split())[:50]
+    return (f"{s.short_id}  {STATUS_ICONS.get(s.status, '?')} {s.status:<9} {s.adapter:<6} "
+            f"t{s.turn} {s.step_count:>4} steps {format_cost(s.cost_usd):>8}  {task}{flag}")
+
+
+def format_step(step: Step, full: bool = False) -> str:
+    code = f" (exit {step.exit_code})" if step.exit_code is not None else ""
+    line = f"#{step.index:<4} t{step.turn} {step.kind:<11} {step.summary}{code}"
+    if full and step.detail and step.detail != step.summary:
+        body = "\n".join("      " + ln for ln in step.detail.splitlines())
+        line += "\n" + body
+    return line

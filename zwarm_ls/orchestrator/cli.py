@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..protocol import Model, Step
+from ..render import format_step, print_json
 from ..service import SessionService
 from .orchestrator import Orchestrator
 from .pilot import Pilot
@@ -34,19 +34,20 @@ class TerminalUser:
 
 
 def _printer(as_json: bool) -> Callable[[list[Step]], None]:
-    from ..cli import format_step
-
     def show(steps: list[Step]) -> None:
         for step in steps:
             if as_json:
-                print(json.dumps({"step": step.wire()}), flush=True)
+                print_json(step)
             elif step.kind != "usage":
                 print(format_step(step), flush=True)
     return show
 
 
 def _emit(model: Model, as_json: bool, text: str) -> None:
-    print(json.dumps({"result": model.wire()}) if as_json else text, flush=True)
+    if as_json:
+        print_json(model)
+    else:
+        print(text, flush=True)
 
 
 async def cmd_orchestrate(svc: SessionService, args: argparse.Namespace) -> int:
