@@ -17,6 +17,8 @@ from ..config import AdapterConfig
 from ..protocol import FileTouch, StepKind, TokenUsage
 from ..text import clip
 
+MAX_RAW_DETAIL = 20_000  # of a line that could not be read, kept in the error step
+
 
 @dataclass
 class StepDraft:
@@ -89,7 +91,14 @@ class Adapter(ABC):
         if not isinstance(event, dict):
             state.malformed_lines += 1
             return []
-        return self.parse_event(event, state)
+        try:
+            return self.parse_event(event, state)
+        except Exception as exc:  # valid JSON of an unexpected shape: record it, go on
+            state.malformed_lines += 1
+            detail = text.decode("utf-8", errors="replace")
+            return [StepDraft("error", clip(f"unreadable {event.get('type', '?')} event from "
+                                            f"the agent ({type(exc).__name__}: {exc})"),
+                              detail=detail[:MAX_RAW_DETAIL])]
 
 
 def raw_step(event: dict[str, Any]) -> StepDraft:
