@@ -26,7 +26,7 @@ from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState
 from .errors import AmbiguousSession, SessionNotFound
 from .protocol import Anchor, ChangeCounts, Overlap, SessionSummary, Status, Step, TokenUsage
-from .runner import process_start_ticks, runner_alive
+from .runner import process_start_ticks, runner_alive, stop_orphaned_group
 from .store import (
     SessionMeta,
     Store,
@@ -191,7 +191,10 @@ class Index:
         if existing is not None:
             return existing
         log.warning("session %s turn %d: runner vanished without an exit record", session_id, turn)
-        record = ExitRecord(exit_code=None, killed=False, reason=None, ended_at=now_iso())
+        stopped = stop_orphaned_group(read_json(paths.run))
+        reason = "the runner of this turn was killed" + (
+            "; its agent was stopped" if stopped else "")
+        record = ExitRecord(exit_code=None, killed=False, reason=reason, ended_at=now_iso())
         write_json_atomic(paths.exit, record.dump())
         return record
 

@@ -83,6 +83,30 @@ def terminate(paths: TurnPaths, grace_s: float = 3.0) -> bool:
     return True
 
 
+def stop_orphaned_group(run: dict | None) -> bool:
+    """The runner died without settling its turn (SIGKILL, OOM): end what is left of its
+    process group — the agent CLI and its tools — so nothing runs unsupervised. Only
+    processes that still belong to the group and started after the runner are signalled
+    (a recycled group id is left alone). Returns whether something was stopped."""
+    if not run or not isinstance(run.get("pgid"), int) or run.get("start_ticks") is None:
+        return False
+    pgid, born = run["pgid"], run["start_ticks"]
+    stopped = False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[2]) == pgid and int(fields[19]) >= born and fields[0] != "Z":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
+                stopped = True
+    return stopped
+
+
 # ----- runner side -----------------------------------------------------------------------
 
 

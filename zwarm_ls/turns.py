@@ -129,7 +129,9 @@ def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord
     else:
         outcome = adapter.outcome(state, exit_rec.exit_code)
         status, error = outcome.status, outcome.error
-        if status == "failed" and (not error or "exited with code" in error):
+        if status == "failed" and exit_rec.reason:
+            error = exit_rec.reason  # the runner's fate says more than the agent's silence
+        elif status == "failed" and (not error or "exited with code" in error):
             error = stderr_tail(paths.stderr) or error
     if state.malformed_lines:
         log.warning("session %s turn %d: %d malformed output lines skipped",
