@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from zwarm_ls.config import load_config
-from zwarm_ls.errors import AmbiguousSession, InvalidParams, SessionNotFound
+from zwarm_ls.errors import AmbiguousSession, InvalidParams, SessionNotFound, StoreError
 from zwarm_ls.protocol import ListParams, SessionRef, Status, TrajectoryParams, WaitParams
 from zwarm_ls.service import SessionService
 from zwarm_ls.store import Store, validate_id
@@ -139,11 +139,17 @@ def test_updates_are_atomic_and_keep_foreign_keys(zwarm_store: Path):
     assert not [p for p in meta_path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_unreadable_meta_is_skipped_not_printed(zwarm_store: Path, capsys):
+def test_unreadable_meta_is_reported_not_printed_and_never_overwritten(zwarm_store: Path,
+                                                                       capsys):
     store = Store(zwarm_store)
     store.meta_path(CLAUDE).write_text('{"id": "torn')
-    assert store.read_meta(CLAUDE) is None
+    meta = store.read_meta(CLAUDE)
+    assert meta is not None and meta.unreadable and meta.status == "failed"
+    assert meta.error is not None and meta.error.startswith("unreadable meta.json")
     assert capsys.readouterr().out == ""
+    with pytest.raises(StoreError):
+        store.update(CLAUDE, lambda m: None)
+    assert store.meta_path(CLAUDE).read_text() == '{"id": "torn'  # left as it was
 
 
 WRITER = """

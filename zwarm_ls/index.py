@@ -17,6 +17,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -62,6 +63,7 @@ class Entry:
     reader: TurnReader | None = None  # tail of the turn that is running
     reader_turn: int = 0
     liveness_checked: float = 0.0
+    problem: str | None = None  # why its files could not be read, shown as its error
 
 
 def status_of(value: str) -> Status:
@@ -99,17 +101,34 @@ class Index:
                 self._started = True
             changes: dict[str, Change] = {}
             for session_id in changed:
-                with self._lock:
+                with self._lock, self._isolated(session_id):
                     change = self._reload(session_id)
-                if change:
-                    changes[session_id] = change
+                    if change:
+                        changes[session_id] = change
             with self._lock:
                 tailed = [(sid, e) for sid, e in self._entries.items() if e.reader is not None]
             for session_id, entry in tailed:
-                with self._lock:
+                with self._lock, self._isolated(session_id):
                     if entry.reader is not None and self._entries.get(session_id) is entry:
                         self._tail(session_id, entry, changes)
             return list(changes.values())
+
+    @contextlib.contextmanager
+    def _isolated(self, session_id: str) -> Iterator[None]:
+        """One session's bad files must not stop the others from being read: log it (once
+        per problem), stop tailing it, and go on."""
+        try:
+            yield
+        except Exception as exc:
+            entry = self._entries.get(session_id)
+            problem = f"{type(exc).__name__}: {exc}"
+            if entry is not None:
+                entry.reader = None
+                if entry.problem != problem:
+                    log.exception("session %s cannot be read", session_id)
+                entry.problem = problem
+            else:
+                log.exception("session %s cannot be read", session_id)
 
     def any_active(self) -> bool:
         """Whether some session is pending or running (cheap: no summaries are built)."""
@@ -301,17 +320,22 @@ class Index:
 
     def _summary(self, entry: Entry) -> SessionSummary:
         meta = entry.meta
-        status = status_of(meta.status)
+        status = Status.FAILED if entry.problem else status_of(meta.status)
         live = entry.reader.state if entry.reader else None
         if entry.steps is not None:
             step_count = len(entry.steps)
             latest_step = next((s.summary for s in reversed(entry.steps) if s.kind != "usage"),
                                None)
-        else:
-            step_count = sum(getattr(t, "steps", 0) or 0 for t in meta.turns)
+        else:  # from what zwarm or an earlier daemon recorded; foreign values are ignored
+            step_count = sum(n for t in meta.turns if isinstance(n := getattr(t, "steps", 0), int))
             latest_step = getattr(meta, "latest_step", None)
+            latest_step = latest_step if isinstance(latest_step, str) else None
         usage = TokenUsage.model_validate(
-            {k: v for k, v in meta.token_usage.items() if k in TokenUsage.model_fields})
+            {k: v for k, v in meta.token_usage.items()
+             if k in TokenUsage.model_fields and isinstance(v, int)})
+        anchor = None
+        with contextlib.suppress(ValidationError):
+            anchor = Anchor.model_validate(meta.anchor) if meta.anchor else None
         return SessionSummary(
             id=meta.id, short_id=meta.id[:8], task=meta.task, adapter=meta.adapter,
             model=meta.model, status=status, turn=meta.turn, working_dir=meta.working_dir,
@@ -320,7 +344,7 @@ class Index:
             latest_message=clip(latest_message(meta, live), 150) or None,
             activity=live.activity if live and status.is_active else None,
             needs_attention=needs_attention(meta), usage=usage, cost_usd=meta.cost_usd,
-            error=meta.error, anchor=Anchor.model_validate(meta.anchor) if meta.anchor else None,
+            error=entry.problem or meta.error, anchor=anchor,
             source=meta.source, exit_code=meta.exit_code, **_change_fields(meta),
         )
 

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,12 +30,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InvalidParams, SessionNotFound
+from .errors import InvalidParams, SessionNotFound, StoreError
 
 log = logging.getLogger(__name__)
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _JOURNAL_LIMIT = 4 * 1024 * 1024
+META_LIMIT = 32 * 1024 * 1024  # meta.json holds the messages of every turn
+JSON_LIMIT = 4 * 1024 * 1024  # run, exit and change records
+MAX_TURNS = 10_000
 
 
 def now_iso() -> str:
@@ -90,7 +94,7 @@ class SessionMeta(BaseModel):
     pid: int | None = None
     exit_code: int | None = None
     model: str = ""
-    turn: int = 1
+    turn: int = Field(default=1, ge=1, le=MAX_TURNS)
     messages: list[dict[str, Any]] = Field(default_factory=list)
     token_usage: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
@@ -100,8 +104,10 @@ class SessionMeta(BaseModel):
     anchor: dict[str, Any] | None = None
     resume_id: str | None = None
     cost_usd: float | None = None
-    turns: list[TurnRecord] = Field(default_factory=list)
+    turns: list[TurnRecord] = Field(default_factory=list, max_length=MAX_TURNS)
     viewed_at: str | None = None
+    # Set only on the stand-in for a meta.json that could not be read.
+    unreadable: bool = Field(default=False, exclude=True)
 
     def turn_record(self, turn: int) -> TurnRecord | None:
         return next((t for t in self.turns if t.turn == turn), None)
@@ -165,7 +171,9 @@ class Store:
         """The session's meta, or None when it is missing or unreadable (logged, not printed)."""
         path = self.meta_path(session_id)
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_bounded(path, META_LIMIT))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
             data.setdefault("id", session_id)
             if not data.get("adapter"):
                 data["adapter"] = "codex"
@@ -174,7 +182,7 @@ class Store:
             return None
         except (ValueError, TypeError, OSError) as exc:
             log.warning("session %s: unreadable meta.json (%s)", session_id, exc)
-            return None
+            return unreadable_meta(session_id, exc)
 
     def create(self, meta: SessionMeta) -> None:
         (self.session_dir(meta.id) / "turns").mkdir(parents=True, exist_ok=False)
@@ -187,6 +195,9 @@ class Store:
             meta = self.read_meta(session_id)
             if meta is None:
                 raise SessionNotFound(f"session {session_id} has no readable meta.json")
+            if meta.unreadable:
+                raise StoreError(f"session {session_id[:8]}: {meta.error}",
+                                 hint="fix or remove its meta.json; it is left as it is")
             change(meta)
             self._write_meta(meta)
             return meta
@@ -265,9 +276,30 @@ def write_json_atomic(path: Path, data: Any, indent: int | None = None) -> None:
         raise
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, refusing FIFOs, devices and files over `limit` (a FIFO in
+    place of a store file must not hang the daemon, nor a huge one fill its memory)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"{path.name} is {info.st_size} bytes, over the {limit} limit")
+        return handle.read(limit + 1)[:limit]
+
+
+def unreadable_meta(session_id: str, exc: Exception) -> SessionMeta:
+    """Stands in for a meta.json that cannot be read, so the session is listed with the
+    reason instead of breaking the list (and is never written back)."""
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return SessionMeta(id=session_id, task="(unreadable session)", status="failed",
+                       error=f"unreadable meta.json: {reason}", unreadable=True)
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bounded(path, JSON_LIMIT))
     except (FileNotFoundError, ValueError, OSError):
         return None
     return data if isinstance(data, dict) else None
