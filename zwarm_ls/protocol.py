@@ -18,7 +18,9 @@ from pydantic.alias_generators import to_camel
 class Model(BaseModel):
     """Base for protocol shapes: camelCase on the wire, snake_case in Python."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Infinity and NaN are never valid input: every number the protocol takes is bounded.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True,
+                              allow_inf_nan=False)
 
     def wire(self) -> dict:
         """The JSON-ready dict sent to clients (camelCase, no nulls)."""
@@ -174,16 +176,22 @@ class SessionRef(Model):
     session_id: str = Field(min_length=1, max_length=128)
 
 
+TEXT_LIMIT = 256 * 1024  # task and message text, in characters
+NAME_LIMIT = 200  # adapter and model names
+PATH_LIMIT = 4096
+PATH_PATTERN = r"^[^\x00]*$"  # no NUL: it cannot be in a path
+
+
 class DelegateParams(Model):
     # With `selection`, `task` is optional: the daemon writes the task text for the
     # selected code (the same text for every editor), with `task` as the instruction.
-    task: str | None = Field(default=None, min_length=1)
-    adapter: str | None = None
-    model: str | None = None
-    working_dir: str | None = None
+    task: str | None = Field(default=None, min_length=1, max_length=TEXT_LIMIT)
+    adapter: str | None = Field(default=None, max_length=NAME_LIMIT)
+    model: str | None = Field(default=None, max_length=NAME_LIMIT)
+    working_dir: str | None = Field(default=None, max_length=PATH_LIMIT, pattern=PATH_PATTERN)
     anchor: Anchor | None = None
     selection: Anchor | None = None
-    source: str | None = None
+    source: str | None = Field(default=None, max_length=NAME_LIMIT)
     isolation: Isolation | None = None
     executor: ExecutorKind | None = None
 
@@ -209,7 +217,7 @@ class DelegateResult(Model):
 
 
 class ConverseParams(SessionRef):
-    message: str = Field(min_length=1)
+    message: str = Field(min_length=1, max_length=TEXT_LIMIT)
 
 
 class ConverseResult(Model):
@@ -248,7 +256,7 @@ class CheckResult(Model):
 
 class TrajectoryParams(SessionRef):
     full: bool = False
-    since_index: int = Field(default=0, ge=0)
+    since_index: int = Field(default=0, ge=0, le=10**9)
 
 
 class TrajectoryResult(Model):
@@ -278,7 +286,7 @@ class ListResult(Model):
 
 
 class EndParams(SessionRef):
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=4096)
     delete: bool = False
 
 
@@ -290,7 +298,7 @@ class EndResult(Model):
 
 
 class WaitParams(Model):
-    session_ids: list[str] | None = None
+    session_ids: list[str] | None = Field(default=None, max_length=1000)
     timeout_s: float = Field(default=60.0, ge=0, le=300)
 
 
@@ -310,7 +318,7 @@ class RenderResult(Model):
 
 
 class CleanParams(Model):
-    keep_days: float = Field(default=7.0, ge=0)
+    keep_days: float = Field(default=7.0, ge=0, le=365_000)
     dry_run: bool = False
     # Also remove sessions whose change sets still hold unapplied hunks.
     force: bool = False
@@ -333,7 +341,7 @@ class SessionUpdated(Model):
 
 
 class DecorationsParams(Model):
-    uri: str = Field(min_length=1)
+    uri: str = Field(min_length=1, max_length=PATH_LIMIT * 3)
 
 
 class Decoration(Model):
@@ -543,7 +551,7 @@ class BashResult(Model):
 
 
 class ChatParams(Model):
-    message: str = Field(min_length=1)
+    message: str = Field(min_length=1, max_length=TEXT_LIMIT)
     wait_for_user_input: bool = True
     options: list[str] | None = Field(default=None, description="answers to offer as buttons")
 
@@ -577,7 +585,7 @@ class ExitResult(Model):
 
 
 class OrchestrateParams(Model):
-    task: str = Field(min_length=1)
+    task: str = Field(min_length=1, max_length=TEXT_LIMIT)
     max_steps: int | None = Field(default=None, ge=1, le=1000)
     # False: answer at once with the run id and stream zwarm/orchestratorUpdated.
     wait: bool = False
@@ -621,7 +629,7 @@ class PilotRef(Model):
 
 
 class PilotParams(PilotRef):
-    message: str = Field(min_length=1)
+    message: str = Field(min_length=1, max_length=TEXT_LIMIT)
 
 
 class PilotResult(Model):

@@ -8,7 +8,10 @@ JSON-RPC errors with a message and a hint; nothing here blocks the event loop.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, editor
@@ -49,6 +53,7 @@ from .protocol import (
 from .render import render_trajectory
 from .rpc import Handler, invalid_params, to_plain
 from .service import SessionService
+from .transport import GuardedReader
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,22 @@ class ZwarmServer(LanguageServer):
         if self._service is None:
             raise JsonRpcException(code=-32002, message="zwarm-ls is not initialized yet")
         return self._service
+
+    def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, reading through the size and params guards."""
+        self._stop_event = threading.Event()
+        reader = GuardedReader(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
+                                  protocol=self.protocol, logger=log,
+                                  error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("the client went away; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)

@@ -65,6 +65,11 @@ export interface SessionSummary {
   anchor?: Anchor;
   source?: string;
   exitCode?: number;
+  isolation?: Isolation;
+  executor?: string;
+  location?: string;
+  changes?: ChangeCounts;
+  overlaps: Overlap[];
 }
 
 export interface SessionCounts {
@@ -78,11 +83,15 @@ export interface SessionCounts {
 }
 
 export interface DelegateParams {
-  task: string;
+  /** Optional with `selection`: the daemon then writes the task text for the code. */
+  task?: string;
   adapter?: string;
   model?: string;
   workingDir?: string;
   anchor?: Anchor;
+  selection?: Anchor;
+  isolation?: Isolation;
+  executor?: "local" | "ray";
 }
 
 export interface DelegateResult {
@@ -92,6 +101,10 @@ export interface DelegateResult {
   adapter: string;
   model: string;
   workingDir: string;
+  isolation: Isolation;
+  executor: string;
+  agentDir?: string;
+  overlaps: Overlap[];
 }
 
 export interface ConverseResult {
@@ -149,7 +162,11 @@ export interface Decoration {
   sessionId: string;
   shortId: string;
   status: Status;
-  stepIndex: number;
+  turn?: number;
+  stepIndex?: number;
+  hunkId?: string;
+  state?: HunkState;
+  mixed?: boolean;
   label: string;
   hover: string;
 }
@@ -162,6 +179,8 @@ export interface DecorationsResult {
 export interface SessionUpdated {
   session: SessionSummary;
   newSteps: Step[];
+  removed: boolean;
+  overlaps: Overlap[];
 }
 
 export type RunStatus = "running" | "exited" | "budget_exhausted" | "stopped" | "failed";
@@ -222,3 +241,151 @@ export const Methods = {
   orchestratorUpdated: "zwarm/orchestratorUpdated",
   chat: "zwarm/chat",
 } as const;
+
+// ----- change sets (zwarm_ls/protocol.py, "change sets") -------------------------------------
+
+export type Isolation = "worktree" | "inplace";
+export type HunkState = "pending" | "applied" | "discarded" | "conflict";
+export type FileStatus = "added" | "modified" | "deleted" | "renamed";
+
+export interface ChangeCounts {
+  files: number;
+  pending: number;
+  applied: number;
+  discarded: number;
+  conflict: number;
+  known: boolean;
+}
+
+export interface Overlap {
+  sessionId: string;
+  shortId: string;
+  path: string;
+  range: Range;
+}
+
+export interface Hunk {
+  id: string;
+  turn: number;
+  oldRange: Range;
+  newRange: Range;
+  state: HunkState;
+  mixed?: boolean;
+  added: number;
+  removed: number;
+  preview: string;
+}
+
+export interface FileChange {
+  path: string;
+  relPath: string;
+  status: FileStatus;
+  oldPath?: string;
+  baseUri: string;
+  resultUri: string;
+  binary?: boolean;
+  added: number;
+  removed: number;
+  hunks: Hunk[];
+}
+
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+export interface SessionChangesParams {
+  sessionId: string;
+  turn?: number;
+}
+
+export interface SessionChangesResult {
+  sessionId: string;
+  shortId: string;
+  isolation: Isolation;
+  known: boolean;
+  note?: string;
+  baseRef?: string;
+  resultRef?: string;
+  stale: boolean;
+  files: FileChange[];
+  skipped: SkippedPath[];
+  counts: ChangeCounts;
+}
+
+export interface ApplyChangesParams {
+  sessionId: string;
+  hunkIds?: string[];
+  dryRun?: boolean;
+}
+
+export interface HunkConflict {
+  hunkId: string;
+  path: string;
+  reason: "overlap" | "deleted" | "binary" | "fileChanged" | "clientRefused";
+  detail?: string;
+}
+
+export interface SkippedHunk {
+  hunkId: string;
+  reason: string;
+}
+
+export interface ApplyChangesResult {
+  sessionId: string;
+  applied: string[];
+  skipped: SkippedHunk[];
+  conflicts: HunkConflict[];
+  edit?: unknown;
+  writtenBy: "editor" | "daemon" | "none";
+}
+
+export interface DiscardChangesParams {
+  sessionId: string;
+  hunkIds?: string[];
+}
+
+export interface DiscardChangesResult {
+  sessionId: string;
+  discarded: string[];
+  skipped: SkippedHunk[];
+  conflicts: HunkConflict[];
+  edit?: unknown;
+  writtenBy: "editor" | "daemon" | "none";
+}
+
+export interface FileContentParams {
+  uri: string;
+}
+
+export interface FileContentResult {
+  uri: string;
+  text: string;
+  binary: boolean;
+}
+
+export interface BlameParams {
+  uri: string;
+  range?: Range;
+}
+
+export interface BlameLine {
+  line: number;
+  author: "agent" | "user";
+  sessionId?: string;
+  shortId?: string;
+  turn?: number;
+  adapter?: string;
+  unsaved?: boolean;
+}
+
+export interface BlameResult {
+  uri: string;
+  known: boolean;
+  lines: BlameLine[];
+}
+
+export interface ChangesUpdated {
+  sessionId: string;
+  counts: ChangeCounts;
+}

@@ -15,6 +15,7 @@ export function summary(over: Partial<SessionSummary> = {}): SessionSummary {
     updatedAt: "2026-01-01T00:00:00Z",
     stepCount: 0,
     needsAttention: false,
+    overlaps: [],
     ...over,
   };
 }

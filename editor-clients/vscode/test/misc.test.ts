@@ -56,7 +56,10 @@ describe("decorations", () => {
 describe("result texts", () => {
   it("words delegate, peek and check answers", () => {
     expect(
-      delegatedText({ sessionId: "x", shortId: "abcd1234", status: "running", adapter: "codex", model: "m", workingDir: "/" }),
+      delegatedText({
+        sessionId: "x", shortId: "abcd1234", status: "running", adapter: "codex", model: "m",
+        workingDir: "/", isolation: "inplace", executor: "local", overlaps: [],
+      }),
     ).toBe("zwarm: delegated to codex (m) as abcd1234: running");
     expect(peekText({ sessionId: "x", shortId: "abcd1234", status: "running", isRunning: true })).toBe(
       "zwarm abcd1234 running: no message yet",

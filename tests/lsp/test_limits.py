@@ -1,0 +1,95 @@
+"""Bounds on what a client may send, checked on the raw stdio stream of the daemon: a
+request without params is answered, an oversized message is dropped while the daemon
+keeps serving, and oversized or non-finite fields are -32602 errors naming the field."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zwarm_ls.transport import MAX_MESSAGE_BYTES
+
+
+class RawClient:
+    """Content-Length framing by hand, to send what a well-behaved client never would."""
+
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+
+    def write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        self.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def receive(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        length = 0
+        while (line := await self.proc.stdout.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return json.loads(await self.proc.stdout.readexactly(length))
+
+    async def reply_to(self, request_id: int) -> dict[str, Any]:
+        while True:
+            message = await asyncio.wait_for(self.receive(), 30)
+            if message.get("id") == request_id and "method" not in message:
+                return message
+
+
+@pytest.fixture
+async def raw(project: Path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "zwarm_ls.cli", "serve", "--root", str(project),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL)
+    client = RawClient(proc)
+    client.send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"capabilities": {}, "rootUri": project.as_uri()}})
+    await client.reply_to(1)
+    client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    yield client
+    proc.kill()
+    await proc.wait()
+
+
+async def test_a_request_without_params_is_answered(raw: RawClient) -> None:
+    raw.send({"jsonrpc": "2.0", "id": 2, "method": "zwarm/peekSession"})
+    reply = await raw.reply_to(2)
+    assert reply["error"]["code"] == -32602 and "sessionId" in reply["error"]["message"]
+    raw.send({"jsonrpc": "2.0", "id": 3, "method": "zwarm/listSessions"})
+    assert (await raw.reply_to(3))["result"]["counts"]["total"] == 0
+
+
+async def test_an_oversized_message_is_dropped_and_the_daemon_serves_on(raw: RawClient) -> None:
+    size = MAX_MESSAGE_BYTES + 1
+    raw.write(b"Content-Length: %d\r\n\r\n" % size)
+    chunk = b" " * (1024 * 1024)
+    for _ in range(size // len(chunk)):
+        raw.write(chunk)
+    raw.write(b" " * (size % len(chunk)))
+    raw.send({"jsonrpc": "2.0", "id": 4, "method": "zwarm/listSessions", "params": {}})
+    assert "result" in await raw.reply_to(4)
+
+
+@pytest.mark.parametrize(("method", "params", "field"), [
+    ("zwarm/delegate", {"task": "x" * (256 * 1024 + 1)}, "task"),
+    ("zwarm/delegate", {"task": "x", "workingDir": "a\u0000b"}, "workingDir"),
+    ("zwarm/converse", {"sessionId": "abc", "message": "m" * (256 * 1024 + 1)}, "message"),
+    ("zwarm/cleanSessions", {"keepDays": 1e400}, "keepDays"),
+    ("zwarm/waitForSessions", {"timeoutS": float("nan")}, "timeoutS"),
+])
+async def test_out_of_bounds_fields_are_invalid_params(raw: RawClient, method: str,
+                                                       params: dict, field: str) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": method, "params": params})
+    body = body.replace("1e400", "Infinity")  # what a JavaScript client may send
+    raw.write(b"Content-Length: %d\r\n\r\n" % len(body.encode()) + body.encode())
+    reply = await raw.reply_to(5)
+    assert reply["error"]["code"] == -32602 and f"'{field}'" in reply["error"]["message"]
