@@ -92,10 +92,12 @@ def test_schemas_come_from_the_protocol_models() -> None:
     tools = {t.name: t for t in build_tools("codex", with_exit=True)}
     assert set(tools) == {"delegate", "converse", "peek_session", "check_session",
                           "get_trajectory", "list_sessions", "end_session", "sleep",
-                          "wait_for_sessions", "bash", "chat", "exit"}
+                          "wait_for_sessions", "bash", "chat", "exit", "session_changes",
+                          "apply_changes"}
     delegate = tools["delegate"].schema().parameters
     assert delegate["required"] == ["task"]
-    assert set(delegate["properties"]) == set(DelegateParams.model_fields) - {"anchor", "source"}
+    assert set(delegate["properties"]) == set(DelegateParams.model_fields) - {
+        "anchor", "source", "selection", "executor"}
     assert delegate["properties"]["adapter"]["default"] == "codex"
     assert delegate["properties"]["adapter"]["enum"] == ["codex", "claude"]
     sleep = tools["sleep"].schema().parameters["properties"]["seconds"]
@@ -112,10 +114,11 @@ def test_prompts_carry_the_facts_and_no_override(project: Path) -> None:
                                         "constraints: [never touch migrations/]\n")
     config, _ = load_config(project)
     for prompt in (orchestrator_prompt(config), pilot_prompt(config)):
-        for name in ("delegate(task, adapter=\"codex\", model=None, working_dir=None)",
-                     "converse(", "peek_session(", "check_session(", "get_trajectory(",
-                     "list_sessions(", "end_session(", "sleep(", "wait_for_sessions(",
-                     "bash(", "chat("):
+        for name in ("delegate(task, adapter=\"codex\", model=None, working_dir=None, "
+                     "isolation=None)", "converse(", "peek_session(", "check_session(",
+                     "get_trajectory(", "list_sessions(", "end_session(", "sleep(",
+                     "wait_for_sessions(", "bash(", "chat(", "session_changes(",
+                     "apply_changes("):
             assert name in prompt
         for fact in ("gpt-5.1-codex-mini", "sonnet", "A billing service",
                      "never touch migrations/", str(config.root), "parallel"):
@@ -170,3 +173,28 @@ async def test_sleep_with_nothing_running_returns_at_once(service: SessionServic
                                          arguments='{"seconds": 300}')])
     assert json.loads(out.output) == {"ok": True, "slept_s": 0.0, "woke_early": True,
                                       "finished": [], "still_running": []}
+
+
+async def test_review_and_apply_a_crew_members_worktree(service: SessionService, project: Path,
+                                                        scenario) -> None:
+    from tests.lsp.changes_helpers import AGENT, ORIGINAL, agent_turn, make_repo
+
+    make_repo(project)
+    scenario(agent_turn())
+    box = Toolbox(ToolContext(service=service, config=service.config.orchestrator,
+                              source="orchestrator:t"), build_tools("codex", True))
+    (started,) = await box.run_all([ToolCall(call_id="1", name="delegate", arguments=json.dumps(
+        {"task": "edit", "isolation": "worktree"}))])
+    session_id = json.loads(started.output)["session_id"]
+    (waited,) = await box.run_all([ToolCall(call_id="2", name="wait_for_sessions",
+                                            arguments=json.dumps({"timeout_s": 60}))])
+    assert json.loads(waited.output)["finished"]
+    (changes,) = await box.run_all([ToolCall(call_id="3", name="session_changes",
+                                             arguments=json.dumps({"session_id": session_id}))])
+    result = json.loads(changes.output)
+    assert result["ok"] and result["counts"]["pending"] == 2
+    assert (project / "code.py").read_text() == ORIGINAL
+    (applied,) = await box.run_all([ToolCall(call_id="4", name="apply_changes",
+                                             arguments=json.dumps({"session_id": session_id}))])
+    assert len(json.loads(applied.output)["applied"]) == 2
+    assert (project / "code.py").read_text() == AGENT

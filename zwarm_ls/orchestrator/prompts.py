@@ -16,7 +16,7 @@ from ..config import Config
 TOOLS = """\
 # Tools
 
-- delegate(task, adapter="codex", model=None, working_dir=None): start an executor
+- delegate(task, adapter="codex", model=None, working_dir=None, isolation=None): start an executor
   session. It returns at once with a session_id; the agent works in the background.
   adapter "codex" is the default and fast, right for most coding tasks; "claude" is for
   work that needs heavier reasoning. Default models: gpt-5.1-codex-mini for codex,
@@ -36,6 +36,12 @@ TOOLS = """\
   finished or failed, and counts per status.
 - end_session(session_id, reason=None, delete=False): stop a session that went off
   track; delete=True removes a finished one from the store.
+- session_changes(session_id, turn=None): exactly what a session changed, file by file and
+  hunk by hunk, each hunk with its turn and state. Your crew works in the project itself
+  (hunks "applied"); a session started with isolation="worktree" works in its own copy
+  and its hunks stay "pending" until apply_changes brings them in.
+- apply_changes(session_id, hunk_ids=None): bring a worktree session's pending hunks into
+  the project, all or nothing; a conflict applies nothing and names the hunk.
 - bash(command, timeout_s=None): run a command in the project directory to verify work:
   tests, linters, type checkers, builds, git diff. Not for writing or editing code:
   that is what executors are for, and a watcher will remind you.

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from ..config import OrchestratorConfig
 from ..errors import ZwarmError
 from ..protocol import (
+    ApplyChangesParams,
     BashParams,
     BashResult,
     ChatParams,
@@ -36,6 +37,7 @@ from ..protocol import (
     ExitParams,
     ExitResult,
     ListParams,
+    SessionChangesParams,
     SessionRef,
     SleepParams,
     SleepResult,
@@ -106,10 +108,13 @@ class Tool:
     exclude: tuple[str, ...] = ()
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeout: Callable[[ToolContext, Any], float] | None = None
+    # Fields the LLM must give although the request model lets editors leave them out.
+    require: tuple[str, ...] = ()
 
     def schema(self) -> ToolSchema:
-        return ToolSchema(name=self.name, description=self.description,
-                          parameters=parameters_schema(self.params, self.exclude, self.overrides))
+        parameters = parameters_schema(self.params, self.exclude, self.overrides)
+        parameters["required"] += [r for r in self.require if r not in parameters["required"]]
+        return ToolSchema(name=self.name, description=self.description, parameters=parameters)
 
     def time_limit(self, ctx: ToolContext, args: Any) -> float:
         return self.timeout(ctx, args) if self.timeout else ctx.config.tool_timeout_s
@@ -285,12 +290,18 @@ def _svc(method: str) -> Runner:
     return run
 
 
+def _review(method: str) -> Runner:
+    async def run(ctx: ToolContext, p: Any) -> BaseModel:
+        return await getattr(ctx.service.review, method)(p)
+    return run
+
+
 def build_tools(default_adapter: str, with_exit: bool) -> list[Tool]:
     """The orchestrator's tools (the pilot's: the same without `exit`)."""
     tools = [
         Tool("delegate", "Start an executor session on a task. Returns at once with the "
              "session id; the agent works in the background.", DelegateParams, _delegate,
-             exclude=("anchor", "source"),
+             exclude=("anchor", "source", "selection", "executor"), require=("task",),
              overrides={
                  "adapter": {"enum": ["codex", "claude"], "default": default_adapter,
                              "description": "codex: fast, the default; claude: heavier "
@@ -311,6 +322,14 @@ def build_tools(default_adapter: str, with_exit: bool) -> list[Tool]:
              ListParams, _svc("list")),
         Tool("end_session", "Stop a running session (or clean up a finished one with "
              "delete=true).", EndParams, _svc("end")),
+        Tool("session_changes", "Exactly what a session changed: files and hunks, each with "
+             "its turn and state (pending: in its own worktree, not yet in the project; "
+             "applied: in the project). Review it before verifying.", SessionChangesParams,
+             _review("session_changes")),
+        Tool("apply_changes", "Bring a worktree session's hunks into the project (all "
+             "pending ones, or hunk_ids). All or nothing: a conflict applies nothing and "
+             "names the hunk.", ApplyChangesParams, _review("apply_changes"),
+             exclude=("dry_run",)),
         Tool("sleep", "Wait up to `seconds` (max 300) for your sessions; returns as soon as "
              "one of them stops running.", SleepParams, _sleep,
              timeout=lambda ctx, p: p.seconds + TIMEOUT_MARGIN_S),
