@@ -14,6 +14,7 @@ repeats). Actions:
   {"big_message": n}         an agent message of n characters on one line
   {"sleep": seconds}
   {"write": path, "text": s} create a file relative to cwd
+  {"write_bytes": path, "hex": h}, {"delete": path}, {"rename": path, "to": path}
   {"stderr": text}
   {"exit": code}             stop here with this exit code
   {"crash": true}            SIGKILL itself mid-turn
@@ -131,6 +132,12 @@ def main() -> int:
             time.sleep(action["sleep"])
         elif "write" in action:
             Path(action["write"]).write_text(action.get("text", ""))
+        elif "write_bytes" in action:
+            Path(action["write_bytes"]).write_bytes(bytes.fromhex(action["hex"]))
+        elif "delete" in action:
+            Path(action["delete"]).unlink()
+        elif "rename" in action:
+            Path(action["rename"]).rename(action["to"])
         elif "stderr" in action:
             sys.stderr.write(action["stderr"] + "\n")
         elif "wait_for_file" in action:

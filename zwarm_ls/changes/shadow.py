@@ -225,7 +225,7 @@ class Shadow:
             with contextlib.suppress(OSError):
                 if full.is_file() and full.stat().st_size > self.max_file_bytes:
                     mb = self.max_file_bytes / 1024 / 1024
-                    skipped.append((rel, f"larger than the {mb:g} MB snapshot cap"))
+                    skipped.append((rel, f"larger than the {mb:.3g} MB snapshot cap"))
         return skipped
 
     def _drop_nested_repos(self, root: Path, index: Path) -> list[tuple[str, str]]:
