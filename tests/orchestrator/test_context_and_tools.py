@@ -17,14 +17,12 @@ from zwarm_ls.orchestrator.history import (
     ToolCall,
     ToolOutput,
     UnpairedToolCall,
-    check_anthropic_pairs,
-    check_openai_pairs,
     close_dangling,
-    to_anthropic_messages,
-    to_openai_input,
     user,
 )
 from zwarm_ls.orchestrator.prompts import orchestrator_prompt, pilot_prompt
+from zwarm_ls.orchestrator.providers.anthropic import check_anthropic_pairs, to_anthropic_messages
+from zwarm_ls.orchestrator.providers.openai import check_openai_pairs, to_openai_input
 from zwarm_ls.orchestrator.tools import Tool, Toolbox, ToolContext, build_tools
 from zwarm_ls.protocol import DelegateParams, SleepParams
 from zwarm_ls.service import SessionService

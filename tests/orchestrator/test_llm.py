@@ -11,7 +11,8 @@ from tests.orchestrator.conftest import PROVIDERS, bodies, call, calls, configur
 from zwarm_ls.config import OrchestratorConfig
 from zwarm_ls.orchestrator import Orchestrator
 from zwarm_ls.orchestrator.history import Item, ToolCall, ToolOutput, user
-from zwarm_ls.orchestrator.llm import LLMError, ToolSchema, make_client
+from zwarm_ls.orchestrator.llm import LLMError, ToolSchema
+from zwarm_ls.orchestrator.providers import make_client
 from zwarm_ls.service import SessionService
 
 TOOL = ToolSchema(name="exit", description="finish",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
-import json
 import logging
 import os
 import random
@@ -25,14 +24,7 @@ from pydantic import BaseModel, Field
 from ..config import OrchestratorConfig
 from ..errors import ZwarmError
 from ..protocol import TokenUsage
-from .history import (
-    Item,
-    ToolCall,
-    check_anthropic_pairs,
-    check_openai_pairs,
-    to_anthropic_messages,
-    to_openai_input,
-)
+from .history import Item, ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +109,15 @@ def describe(provider: str, exc: Exception) -> str:
     return f"calling the {provider} API failed: {type(exc).__name__}: {exc}"
 
 
+def hint_for(exc: Exception, config: OrchestratorConfig) -> str:
+    status = getattr(exc, "status_code", None)
+    if status in (401, 403):
+        return "check the API key (and [orchestrator] api_key_env)"
+    if status == 404:
+        return f"check [orchestrator] model ('{config.model}') and base_url"
+    return "see the daemon log for the request that failed"
+
+
 class BaseClient:
     provider = "?"
 
@@ -148,7 +149,7 @@ class BaseClient:
                 if not is_retryable(exc):
                     if isinstance(exc, _api_error_types()):
                         raise LLMError(describe(self.provider, exc),
-                                       hint=_hint_for(exc, self.config)) from exc
+                                       hint=hint_for(exc, self.config)) from exc
                     raise
                 if attempt == attempts:
                     raise LLMError(describe(self.provider, exc) + f" ({attempts} attempts)",
@@ -169,129 +170,3 @@ class BaseClient:
     async def _once(self, system: str, items: list[Item], tools: list[ToolSchema],
                     on_text: TextSink | None) -> Completion:
         raise NotImplementedError
-
-
-def _hint_for(exc: Exception, config: OrchestratorConfig) -> str:
-    status = getattr(exc, "status_code", None)
-    if status in (401, 403):
-        return "check the API key (and [orchestrator] api_key_env)"
-    if status == 404:
-        return f"check [orchestrator] model ('{config.model}') and base_url"
-    return "see the daemon log for the request that failed"
-
-
-class OpenAIClient(BaseClient):
-    provider = "openai"
-
-    def __init__(self, config: OrchestratorConfig):
-        super().__init__(config)
-        self.client = sdk("openai").AsyncOpenAI(
-            api_key=self.api_key(), base_url=config.base_url, max_retries=0,
-            timeout=config.request_timeout_s)
-
-    async def _once(self, system: str, items: list[Item], tools: list[ToolSchema],
-                    on_text: TextSink | None) -> Completion:
-        input_items = to_openai_input(items)
-        check_openai_pairs(input_items)
-        kwargs: dict[str, Any] = {
-            "model": self.model, "instructions": system, "input": input_items,
-            "max_output_tokens": self.config.max_output_tokens, "store": False,
-            "tools": [{"type": "function", "name": t.name, "description": t.description,
-                       "parameters": t.parameters} for t in tools],
-        }
-        if tools:
-            kwargs["parallel_tool_calls"] = True
-        if not self.config.stream:
-            return self._parse(await self.client.responses.create(**kwargs))
-        final = None
-        stream = await self.client.responses.create(**kwargs, stream=True)
-        async for event in stream:
-            if event.type == "response.output_text.delta" and on_text:
-                on_text(event.delta)
-            elif event.type in ("response.completed", "response.incomplete"):
-                final = event.response
-            elif event.type == "response.failed":
-                error = getattr(event.response, "error", None)
-                raise IncompleteStream(f"response failed: {error}")
-        if final is None:
-            raise IncompleteStream("no response.completed event")
-        return self._parse(final)
-
-    @staticmethod
-    def _parse(response: Any) -> Completion:
-        text: list[str] = []
-        calls: list[ToolCall] = []
-        for out in response.output or []:
-            if out.type == "message":
-                text += [c.text for c in out.content if getattr(c, "type", "") == "output_text"]
-            elif out.type == "function_call":
-                calls.append(ToolCall(call_id=out.call_id, name=out.name,
-                                      arguments=out.arguments or "{}"))
-        usage = TokenUsage()
-        if response.usage is not None:
-            u = response.usage
-            cached = getattr(getattr(u, "input_tokens_details", None), "cached_tokens", 0)
-            reasoning = getattr(getattr(u, "output_tokens_details", None), "reasoning_tokens", 0)
-            usage = TokenUsage(input_tokens=u.input_tokens or 0, output_tokens=u.output_tokens or 0,
-                               cached_input_tokens=cached or 0, reasoning_tokens=reasoning or 0)
-        return Completion(text="".join(text), tool_calls=calls, usage=usage,
-                          stop_reason=getattr(response, "status", None))
-
-
-class AnthropicClient(BaseClient):
-    provider = "anthropic"
-
-    def __init__(self, config: OrchestratorConfig):
-        super().__init__(config)
-        self.client = sdk("anthropic").AsyncAnthropic(
-            api_key=self.api_key(), base_url=config.base_url, max_retries=0,
-            timeout=config.request_timeout_s)
-
-    async def _once(self, system: str, items: list[Item], tools: list[ToolSchema],
-                    on_text: TextSink | None) -> Completion:
-        messages = to_anthropic_messages(items)
-        check_anthropic_pairs(messages)
-        kwargs: dict[str, Any] = {
-            "model": self.model, "system": system, "messages": messages,
-            "max_tokens": self.config.max_output_tokens,
-            "tools": [{"name": t.name, "description": t.description,
-                       "input_schema": t.parameters} for t in tools],
-        }
-        if not self.config.stream:
-            return self._parse(await self.client.messages.create(**kwargs))
-        stopped = False
-        async with self.client.messages.stream(**kwargs) as stream:
-            async for event in stream:
-                if event.type == "text" and on_text:
-                    on_text(event.text)
-                elif event.type == "message_stop":
-                    stopped = True
-            if not stopped:
-                raise IncompleteStream("no message_stop event")
-            message = await stream.get_final_message()
-        return self._parse(message)
-
-    @staticmethod
-    def _parse(message: Any) -> Completion:
-        text: list[str] = []
-        calls: list[ToolCall] = []
-        for block in message.content:
-            if block.type == "text":
-                text.append(block.text)
-            elif block.type == "tool_use":
-                calls.append(ToolCall(call_id=block.id, name=block.name,
-                                      arguments=json.dumps(block.input or {})))
-        u = message.usage
-        usage = TokenUsage(input_tokens=u.input_tokens or 0, output_tokens=u.output_tokens or 0,
-                           cached_input_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
-                           cache_creation_input_tokens=getattr(
-                               u, "cache_creation_input_tokens", 0) or 0)
-        return Completion(text="".join(text), tool_calls=calls, usage=usage,
-                          stop_reason=message.stop_reason)
-
-
-def make_client(config: OrchestratorConfig) -> LLMClient:
-    """The client for `[orchestrator] provider`, configured from the config and env."""
-    if config.provider == "anthropic":
-        return AnthropicClient(config)
-    return OpenAIClient(config)

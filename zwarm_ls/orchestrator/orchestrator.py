@@ -31,8 +31,9 @@ from ..service import SessionService
 from ..store import now_iso, read_json, write_json_atomic
 from .agent import Agent, StepLog, StepSink
 from .history import Item, user
-from .llm import LLMClient, TextSink, make_client
+from .llm import LLMClient, TextSink
 from .prompts import orchestrator_prompt
+from .providers import make_client
 from .tools import Toolbox, ToolContext, UserChannel, build_tools
 from .watchers import PROGRESS_TOOLS, RunState, WatcherManager
 

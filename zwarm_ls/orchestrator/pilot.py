@@ -35,8 +35,9 @@ from ..store import now_iso, read_json, write_json_atomic
 from ..text import clip
 from .agent import Agent, StepLog, StepSink
 from .history import Item, user
-from .llm import LLMClient, TextSink, make_client
+from .llm import LLMClient, TextSink
 from .prompts import pilot_prompt
+from .providers import make_client
 from .tools import Toolbox, ToolContext, UserChannel, build_tools
 
 log = logging.getLogger(__name__)
