@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lsprotocol import types as lsp
+
 from tests.nvim.conftest import Nvim, save_artifact
+from zwarm_ls.editor import selection_task, text_in_range
 
 NEW_APP = "def add(a, b):\n    if a is None or b is None:\n        return None\n    return a + b\n"
 
@@ -47,14 +50,18 @@ def test_visual_delegate_shows_live_status_at_anchor(nvim: Nvim) -> None:
     assert any(short in n and "completed" in n for n in result.notifications())
 
     assert result["namespaces"] == ["zwarm"]  # every extmark of the plugin lives in one
+    # Exactly the two lines the agent wrote (blame on the change set, not a guess).
     signs = sorted(m["row"] for m in result["marks"] if m.get("sign"))
-    assert signs == list(range(len(NEW_APP.splitlines())))
+    assert signs == [1, 2]
     assert all(m["sign_hl"] == "ZwarmCompleted" for m in result["marks"] if m.get("sign"))
 
-    # The agent got the selected code with the user's words.
+    # The agent got the selected code with the user's words: the daemon wrote the text,
+    # exactly as it does for VS Code's code action on the same selection.
     (call,) = nvim.invocations()
-    assert "handle None in add" in call["prompt"]
-    assert "# TODO: handle None" in call["prompt"] and "app.py, lines 2-3" in call["prompt"]
+    expected = selection_task("app.py", lsp.Range(start=lsp.Position(line=1, character=0),
+                                                  end=lsp.Position(line=2, character=16)),
+                              "    # TODO: handle None\n    return a + b", "python")
+    assert call["prompt"] == f"handle None in add\n\n{expected}"
 
     screens = (["-- running --", *result["running_screen"], "", "-- completed --",
                 *result["completed_screen"]])
@@ -75,5 +82,8 @@ def test_delegate_prompts_for_a_task(nvim: Nvim) -> None:
     assert result["anchor"]["uri"].endswith("/app.py")
     assert result["mark"]["row"] == 0 and result["mark"]["above"] is True
     (call,) = nvim.invocations()
-    assert call["prompt"].startswith("rename it to plus")
-    assert "app.py, line 1" in call["prompt"] and "add(a, b):" in call["prompt"]
+    selected = lsp.Range(start=lsp.Position(line=0, character=4),
+                         end=lsp.Position(line=0, character=14))
+    lines = (nvim.project / "app.py").read_text().splitlines(keepends=True)
+    expected = selection_task("app.py", selected, text_in_range(lines, selected), "python")
+    assert call["prompt"] == f"rename it to plus\n\n{expected}"

@@ -23,7 +23,9 @@ T.run(function()
   T.results.completed = T.wait("the completed status at the anchor", function()
     return T.find_mark(buf, "completed")
   end)
-  -- The agent rewrote app.py: its lines get signs once decorations come in.
+  -- The agent rewrote app.py: once the buffer shows the new text (as after any
+  -- reload), the lines the agent wrote get signs.
+  vim.cmd("checktime")
   T.wait("signs on changed lines", function()
     for _, m in ipairs(T.extmarks(buf)) do
       if m.sign then
@@ -31,7 +33,6 @@ T.run(function()
       end
     end
   end)
-  vim.cmd("checktime")
   T.results.marks = T.extmarks(buf)
   T.results.completed_screen = T.screen()
   T.results.lines = T.lines(buf)

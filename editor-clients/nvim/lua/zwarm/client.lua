@@ -40,6 +40,13 @@ local handlers = {
       })
     end
   end,
+  -- A session's change set moved (a snapshot, an apply or a discard).
+  ["zwarm/changesUpdated"] = function(_, params, ctx)
+    if params and params.sessionId then
+      emit("ZwarmChangesUpdated", { client_id = ctx.client_id, session_id = params.sessionId,
+                                    counts = params.counts })
+    end
+  end,
   ["zwarm/orchestratorUpdated"] = function(_, params)
     if params and params.runId then
       emit("ZwarmOrchestratorUpdated", params)

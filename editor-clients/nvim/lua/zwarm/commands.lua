@@ -47,29 +47,22 @@ local function selection_range(bufnr, line1, line2)
   return range
 end
 
---- The task text for a selection: the user's words plus where and what the code is,
---- so the agent knows what "this" means.
-local function with_selection(task, bufnr, range)
-  local path = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ":.")
-  local code = vim.api.nvim_buf_get_text(bufnr, range.start.line, range.start.character,
-    range["end"].line, range["end"].character, {})
-  local where = range.start.line == range["end"].line and ("line %d"):format(range.start.line + 1)
-    or ("lines %d-%d"):format(range.start.line + 1, range["end"].line + 1)
-  return ("%s\n\nThe code in %s, %s:\n\n```%s\n%s\n```"):format(
-    task, path, where, vim.bo[bufnr].filetype, table.concat(code, "\n"))
-end
-
 --- Delegate a task. `opts.range` ({line1, line2}) anchors it to that selection.
 ---@param opts {task?: string, adapter?: string, range?: integer[], bufnr?: integer}
 function M.delegate(opts)
   local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
   local prompt = opts.range and "Delegate the selection: " or "Delegate task: "
   with_text(prompt, opts.task, function(task)
-    local params = { task = task, adapter = opts.adapter or config.options.default_adapter }
+    local params = {
+      task = task,
+      adapter = opts.adapter or config.options.default_adapter,
+      isolation = config.options.isolation,
+    }
     if opts.range then
+      -- The daemon writes the task text for the selected code (the same text VS Code's
+      -- code actions send); `task` is the user's instruction.
       local range = selection_range(bufnr, opts.range[1], opts.range[2])
-      params.task = with_selection(task, bufnr, range)
-      params.anchor = { uri = vim.uri_from_bufnr(bufnr), range = range }
+      params.selection = { uri = vim.uri_from_bufnr(bufnr), range = range }
     end
     client.request("zwarm/delegate", params, function(result)
       vim.api.nvim_exec_autocmds("User", {

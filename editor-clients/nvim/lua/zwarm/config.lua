@@ -16,6 +16,9 @@ M.defaults = {
   init_options = {},
   -- Adapter for :Zwarm delegate when none is named; `nil` lets the daemon decide.
   default_adapter = nil,
+  -- Where a delegated agent works: "worktree" (its own git worktree; you review and
+  -- accept its hunks), "inplace" (your files), or `nil` for the daemon's default.
+  isolation = nil,
   inline = {
     enabled = true,
     -- "eol": status at the end of the anchor line; "above": a virtual line above it.

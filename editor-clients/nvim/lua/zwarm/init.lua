@@ -60,8 +60,9 @@ local function create_autocmds()
       end
     end,
   })
-  -- Changed-line ranges come from the file on disk (git diff), so a write moves them.
-  au("BufWritePost", {
+  -- Changed lines come from the daemon's blame of the buffer against its snapshots: a
+  -- write (credited to you) or a reload of a file an agent changed moves them.
+  au({ "BufWritePost", "FileChangedShellPost" }, {
     group = group,
     callback = function(args)
       inline.refresh(args.buf)
