@@ -126,8 +126,11 @@ def test_inline_status_screen_in_a_terminal(nvim: Nvim) -> None:
     # Running: the status sits at the end of the anchor line (line 2 of the file).
     assert running[1].startswith("    # TODO: handle None")
     assert f"codex {short} running" in running[1] and "1 step ·" in running[1]
-    # Completed: the agent's new text, a sign on each changed line, the final status.
+    # Completed: the agent's new text, a sign on each line it wrote (not on the line it
+    # kept), the final status.
     assert any(f"codex {short} completed" in row and "add() now returns None" in row
                for row in completed)
-    assert completed[0].startswith("▎ def add(a, b):")
-    assert sum(row.startswith("▎ ") for row in completed) == 4
+    assert "def add(a, b):" in completed[0] and not completed[0].startswith("▎")
+    assert completed[1].startswith("▎     if a is None or b is None:")
+    assert completed[2].startswith("▎         return None")
+    assert sum(row.startswith("▎ ") for row in completed) == 2

@@ -31,17 +31,17 @@ T.run(function()
   stage("running", result.shortId)
 
   io.open(release, "w"):close()
-  T.wait("the completed status and the signs", function()
+  T.wait("the completed status", function()
     local m = T.find_mark(buf, result.shortId)
-    if not (m and m.text:find("completed", 1, true)) then
-      return false
-    end
+    return m and m.text:find("completed", 1, true)
+  end)
+  vim.cmd("checktime") -- the agent rewrote app.py; show its new text
+  T.wait("signs on the lines the agent wrote", function()
     for _, mark in ipairs(T.extmarks(buf)) do
       if mark.sign then
         return true
       end
     end
   end)
-  vim.cmd("checktime") -- the agent rewrote app.py; show its new text
   stage("completed", result.shortId)
 end)
