@@ -1,4 +1,5 @@
-"""From a code action to a finished, conversed, ended session, as an editor sees it."""
+"""textDocument/codeAction: from a selection or a diagnostic to a finished, conversed,
+ended session, as an editor sees it."""
 
 from __future__ import annotations
 
@@ -110,27 +111,3 @@ async def test_diagnostic_quick_fix_carries_the_message(start_client, project):
     assert "not assignable" in task and "x.ts, line 1" in task and "let x: number" in task
     assert fixes[0].command.arguments[0]["anchor"]["range"]["start"] == {"line": 0,
                                                                           "character": 4}
-
-
-async def test_trajectory_document_and_changed_line_decorations(start_client, project):
-    client, updates = await start_client()
-    started = await request(client, "zwarm/delegate", {"task": "write hello"})
-    session_id = started["sessionId"]
-    await updates.until(lambda items: any(u.session.id == session_id
-                                          and u.session.status == "completed" for u in items))
-    doc = await request(client, "zwarm/renderTrajectory", {"sessionId": session_id[:8]})
-    markdown = doc["markdown"]
-    assert markdown.startswith(f"# codex session {session_id[:8]}: completed")
-    assert "- **task**: write hello" in markdown and "gpt-5.1-codex-mini" in markdown
-    assert "```sh\n$ echo hello > hello.txt\n```" in markdown and "exit code 0" in markdown
-    assert "hello.txt` (add)" in markdown and "tokens: 1000 in (400 cached), 50 out" in markdown
-
-    uri = (project / "hello.txt").as_uri()
-    decorations = await request(client, "zwarm/decorations", {"uri": uri})
-    [decoration] = decorations["decorations"]
-    assert decoration["sessionId"] == session_id and decoration["range"]["start"]["line"] == 0
-    assert session_id[:8] in decoration["hover"]
-    hover = await client.text_document_hover_async(lsp.HoverParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=0,
-                                                                                  character=0)))
-    assert f"`{session_id[:8]}`" in hover.contents.value and "write hello" in hover.contents.value
