@@ -446,9 +446,10 @@ class SkippedHunk(Model):
     reason: str
 
 
-class ApplyChangesResult(Model):
+class HunkWriteResult(Model):
+    """What an apply or a discard did besides the hunks it took."""
+
     session_id: str
-    applied: list[str] = Field(default_factory=list)
     skipped: list[SkippedHunk] = Field(default_factory=list)
     conflicts: list[HunkConflict] = Field(default_factory=list)
     # The WorkspaceEdit that was (or, on dryRun, would be) sent, as LSP JSON.
@@ -457,17 +458,16 @@ class ApplyChangesResult(Model):
     written_by: Literal["editor", "daemon", "none"] = "none"
 
 
+class ApplyChangesResult(HunkWriteResult):
+    applied: list[str] = Field(default_factory=list)
+
+
 class DiscardChangesParams(SessionRef):
     hunk_ids: list[str] | None = Field(default=None, max_length=10_000)
 
 
-class DiscardChangesResult(Model):
-    session_id: str
+class DiscardChangesResult(HunkWriteResult):
     discarded: list[str] = Field(default_factory=list)
-    skipped: list[SkippedHunk] = Field(default_factory=list)
-    conflicts: list[HunkConflict] = Field(default_factory=list)
-    edit: dict | None = None
-    written_by: Literal["editor", "daemon", "none"] = "none"
 
 
 class FileContentParams(Model):
