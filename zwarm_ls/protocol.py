@@ -198,7 +198,7 @@ class DelegateParams(Model):
     @model_validator(mode="after")
     def _task_or_selection(self) -> DelegateParams:
         if self.task is None and self.selection is None:
-            raise ValueError("give a task, a selection, or both")
+            raise ValueError("'task' is required when there is no 'selection'")
         return self
 
 

@@ -38,8 +38,9 @@ def to_plain(value: Any) -> Any:
 def invalid_params(exc: ValidationError) -> JsonRpcException:
     problems = []
     for err in exc.errors()[:3]:
-        field = ".".join(str(p) for p in err["loc"]) or "params"
-        problems.append(f"'{field}': {err['msg']}")
+        field = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")  # our own checks say it all
+        problems.append(f"'{field}': {message}" if field else message)
     return JsonRpcException(code=INVALID_PARAMS, message="invalid params: " + "; ".join(problems),
                             data={"hint": "see the zwarm/* protocol in the README"})
 

@@ -247,7 +247,15 @@ class SessionService:
         _, env = self._executable(meta.adapter)
         argv = adapter.command(cfg, model=meta.model, working_dir=meta.working_dir,
                                resume_id=meta.resume_id if turn > 1 else None)
-        await asyncio.to_thread(runner.launch, self.store, meta, turn, prompt, argv, env)
+        try:
+            await asyncio.to_thread(runner.launch, self.store, meta, turn, prompt, argv, env)
+        except OSError as exc:
+            # The turn never started: settle it as failed, so nothing is left pending.
+            reason = f"the turn could not start: {exc}"
+            await asyncio.to_thread(finalize_turn, self.store, meta.id, turn, ExitRecord(
+                exit_code=None, killed=False, reason=reason, ended_at=now_iso()))
+            await self.poke()
+            raise SessionStateError(reason, hint="check the session's working dir") from None
         await self.poke()
 
     # ----- verbs -------------------------------------------------------------------------
@@ -311,6 +319,11 @@ class SessionService:
         session_id = self.resolve(params.session_id)
         self._executable(self.index.meta(session_id).adapter)
         self.review.check_workspace(self.index.meta(session_id))
+        working_dir = Path(self.index.meta(session_id).working_dir)
+        if not working_dir.is_dir():
+            raise SessionStateError(
+                f"session {session_id[:8]}'s working dir {working_dir} no longer exists",
+                hint="start a new session where the code is now")
         prompt_holder: dict[str, str] = {}
 
         def next_turn(m: SessionMeta) -> None:

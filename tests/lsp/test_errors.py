@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from lsprotocol import types as lsp
@@ -80,3 +81,19 @@ async def test_execute_command_errors_match_the_request_errors(start_client):
     listed = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
         command="zwarm.listSessions", arguments=[]))
     assert listed["counts"]["total"] == 0
+
+
+async def test_converse_after_the_working_dir_is_gone(start_client, project, tmp_path):
+    work = project / "sub"
+    work.mkdir()
+    client, updates = await start_client()
+    started = await request(client, "zwarm/delegate", {"task": "x", "workingDir": "sub"})
+    session_id = started["sessionId"]
+    await updates.until(lambda items: any(u.session.id == session_id and
+                                          not u.session.status.is_active for u in items))
+    shutil.rmtree(work)
+    with pytest.raises(JsonRpcException) as err:
+        await request(client, "zwarm/converse", {"sessionId": session_id, "message": "more"})
+    assert "no longer exists" in err.value.message
+    check = await request(client, "zwarm/checkSession", {"sessionId": session_id})
+    assert check["status"] == "completed" and check["turn"] == 1  # not left pending
