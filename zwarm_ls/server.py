@@ -112,6 +112,7 @@ class ZwarmServer(LanguageServer):
         except ValidationError as exc:
             raise invalid_params(exc) from None
         try:
+            await self.service.wait_ready()
             result = await handler(parsed)
         except ZwarmError as exc:
             raise JsonRpcException(code=exc.code, message=exc.message, data=exc.data()) from None
@@ -271,6 +272,7 @@ async def on_did_save(ls: ZwarmServer, params: lsp.DidSaveTextDocumentParams) ->
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
 async def on_code_lens(ls: ZwarmServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    await ls.service.wait_ready()
     uri = params.text_document.uri
     summaries = ls.service.index.summaries()
     lenses = editor.code_lenses(uri, summaries)

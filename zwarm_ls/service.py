@@ -19,7 +19,13 @@ from . import editor, runner
 from .adapters import get_adapter
 from .config import Config
 from .edits import read_disk
-from .errors import ExecutorMissing, InvalidParams, PolicyViolation, SessionStateError
+from .errors import (
+    ExecutorMissing,
+    InvalidParams,
+    PolicyViolation,
+    SessionStateError,
+    StoreError,
+)
 from .index import Change, Index, latest_message, needs_attention, status_of
 from .protocol import (
     CheckResult,
@@ -54,6 +60,7 @@ Listener = Callable[[SessionUpdated], Awaitable[None] | None]
 
 BUSY_TICK_S = 0.04  # ticks when file-system events are unavailable
 IDLE_TICK_S = 0.15
+READY_TIMEOUT_S = 60.0
 BUSY_POLL_S = 1.0  # safety polls beside file-system events: a runner killed silently
 IDLE_POLL_S = 5.0
 FILE_EVENT_BATCH_MS = 60  # events are grouped for at most this long …
@@ -83,6 +90,7 @@ class SessionService:
         self._status_event = asyncio.Event()
         self._watch_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._ready = asyncio.Event()
 
     @property
     def config(self) -> Config:
@@ -97,7 +105,19 @@ class SessionService:
     async def start(self) -> None:
         """Build the index and begin following the store."""
         await asyncio.to_thread(self.index.refresh)
+        self._ready.set()
         self._watch_task = asyncio.create_task(self._watch(), name="zwarm-watch")
+
+    async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Wait for the first index build: a request that comes earlier is answered in
+        full, not from half a store."""
+        if self._ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout_s)
+        except TimeoutError:
+            raise StoreError("the session index is still being built",
+                             hint="try again in a moment") from None
 
     async def stop(self) -> None:
         if self._watch_task:
