@@ -252,8 +252,10 @@ for _name, (_model, _pick) in HUB_REQUESTS.items():
 )
 def on_code_action(ls: ZwarmServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
-    doc = ls.workspace.get_text_document(uri)
     path = editor.uri_path(uri) or uri
+    if not uri.startswith("file:") or not ls.service.in_workspace(Path(path)):
+        return []  # never quote a file from outside the project back to a client
+    doc = ls.workspace.get_text_document(uri)
     root = ls.service.config.root
     shown = str(Path(path).relative_to(root)) if Path(path).is_relative_to(root) else path
     return editor.code_actions(uri, shown, params.range, doc.lines, editor.language_of(path),

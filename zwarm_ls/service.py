@@ -238,16 +238,23 @@ class SessionService:
         if not path.is_dir():
             raise InvalidParams(f"workingDir '{requested}' is not an existing directory",
                                 hint="give a directory inside the project")
-        allowed = self.config.daemon.allowed_dirs
-        if allowed == ["*"]:
-            return path
-        bases = [root] if allowed is None else [(root / a).resolve() for a in allowed]
-        if not any(path == b or b in path.parents for b in bases):
+        if not self.in_workspace(path):
             raise PolicyViolation(
                 f"workingDir '{path}' is outside the allowed directories",
                 hint="add it to [daemon] allowed_dirs in .zwarm/config.toml",
             )
         return path
+
+    def in_workspace(self, path: Path) -> bool:
+        """Whether `path` is in the project or an allowed dir: the only files whose
+        contents the daemon reads for a client (code actions, selections)."""
+        root = self.config.root
+        allowed = self.config.daemon.allowed_dirs
+        if allowed == ["*"]:
+            return True
+        bases = [root] + ([] if allowed is None else [(root / a).resolve() for a in allowed])
+        resolved = path.resolve()
+        return any(resolved == b or b in resolved.parents for b in bases)
 
     def _executable(self, adapter_name: str) -> tuple[list[str], dict[str, str]]:
         adapter = get_adapter(adapter_name)
@@ -322,6 +329,9 @@ class SessionService:
         path = path_of(params.selection.uri)
         if path is None:
             raise InvalidParams("selection.uri must be a file URI")
+        if not self.in_workspace(path):
+            raise PolicyViolation(f"'{path}' is outside the project and the allowed dirs",
+                                  hint="select code inside the workspace")
         buffered = self.review.editor.buffer(path) if self.review.editor else None
         data = buffered if buffered is not None else read_disk(path)
         if data is None:

@@ -3,7 +3,9 @@ ended session, as an editor sees it."""
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 
 from tests.lsp_helpers import request
 
@@ -111,3 +113,21 @@ async def test_diagnostic_quick_fix_carries_the_message(start_client, project):
     assert "not assignable" in task and "x.ts, line 1" in task and "let x: number" in task
     assert fixes[0].command.arguments[0]["anchor"]["range"]["start"] == {"line": 0,
                                                                           "character": 4}
+
+
+async def test_no_code_actions_for_files_outside_the_workspace(start_client, tmp_path):
+    client, _ = await start_client()
+    secret = tmp_path / "outside" / "secret.py"
+    secret.parent.mkdir()
+    secret.write_text("API_KEY = 'do not leak'\n")
+    selected = lsp.Range(start=lsp.Position(line=0, character=0),
+                         end=lsp.Position(line=1, character=0))
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=secret.as_uri()), range=selected,
+        context=lsp.CodeActionContext(diagnostics=[])))
+    assert not actions
+    with pytest.raises(JsonRpcException) as err:
+        await request(client, "zwarm/delegate", {"selection": {
+            "uri": secret.as_uri(), "range": {"start": {"line": 0, "character": 0},
+                                              "end": {"line": 1, "character": 0}}}})
+    assert "outside the project" in err.value.message and "do not leak" not in err.value.message
