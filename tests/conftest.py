@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from zwarm_ls import trust
 from zwarm_ls.config import load_config
 from zwarm_ls.service import SessionService
 
@@ -25,6 +26,17 @@ def write_fake_clis(bin_dir: Path) -> None:
         path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKES / "fake_agent.py"}" '
                         f'{flavor} "$@"\n')
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+@pytest.fixture(autouse=True)
+def user_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own user config dir (never the real ~/.config/zwarm-ls), in which
+    the test's own folder is trusted: tests configure fake and pinned CLIs, loopback model
+    servers and the like in their projects. Trust tests use a dir of their own."""
+    folder = tmp_path / "zwarm-user-config"
+    monkeypatch.setenv(trust.ENV_DIR, str(folder))
+    trust.trust(tmp_path)
+    return folder
 
 
 @pytest.fixture

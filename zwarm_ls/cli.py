@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from . import changes_cli
+from . import changes_cli, trust
 from .config import load_config
 from .costs import format_cost
 from .errors import ZwarmError
@@ -205,6 +205,16 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def cmd_trust(folder: Path, as_json: bool) -> int:
+    path = trust.trust(folder)
+    if as_json:
+        print_json({"trusted": str(folder.resolve()), "file": str(path)})
+    else:
+        print(f"trusted {folder.resolve()}: its .zwarm/ settings may now widen what agents "
+              f"do (recorded in {path})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path,
@@ -254,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-days", type=float, default=7)
     p.add_argument("--dry-run", action="store_true")
     sub.add_parser("init", parents=[common], help="create .zwarm/ with safe defaults")
+    p = sub.add_parser("trust", parents=[common],
+                       help="let this folder's .zwarm/ config widen what agents may do")
+    p.add_argument("folder", nargs="?", type=Path, help="default: the project (--root or cwd)")
     orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
     changes_cli.add_parsers(sub, common)  # changes, apply, discard, blame
     return parser
@@ -287,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     args.root = (args.root or Path.cwd()).resolve()
     if args.command == "init":
         return cmd_init(args.root, args.json)
+    if args.command == "trust":
+        return cmd_trust(args.folder or args.root, args.json)
     try:
         return asyncio.run(run_command(COMMANDS[args.command], args))
     except ZwarmError as exc:

@@ -21,6 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import trust
+
 log = logging.getLogger(__name__)
 
 ZWARM_DIR = ".zwarm"
@@ -190,6 +192,23 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+# zwarm 3.x kept the agent defaults in [executor]; zwarm-ls's [executor] says where turns
+# run. Those keys map onto the daemon and CLI sections (the dedicated files win).
+ZWARM_EXECUTOR_KEYS = {"adapter", "model", "sandbox", "timeout", "reasoning_effort",
+                       "web_search"}
+
+
+def _apply_zwarm_executor(raw: dict[str, Any], old: dict[str, Any]) -> None:
+    adapter = old.get("adapter")
+    if adapter in ("codex", "claude"):
+        raw["daemon"] = {"default_adapter": adapter, **raw.get("daemon", {})}
+    target = adapter if adapter in ("codex", "claude") else "codex"
+    if isinstance(old.get("model"), str):
+        raw[target] = {"model": old["model"], **raw.get(target, {})}
+    if isinstance(old.get("sandbox"), str):
+        raw["codex"] = {"sandbox": old["sandbox"], **raw.get("codex", {})}
+
+
 def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
     """The raw, merged dict of every config file under `root`."""
     zdir = root / ZWARM_DIR
@@ -197,15 +216,18 @@ def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
     for key in main:
         if key not in _CONFIG_SECTIONS | _LEGACY_SECTIONS:
             warnings.append(f"{zdir / 'config.toml'}: unknown section '{key}' ignored")
+    executor = dict(main.get("executor", {})) if isinstance(main.get("executor"), dict) else {}
+    zwarm_executor = {k: executor.pop(k) for k in ZWARM_EXECUTOR_KEYS if k in executor}
     raw: dict[str, Any] = {
         "daemon": main.get("daemon", {}),
         "sessions": main.get("sessions", {}),
-        "executor": main.get("executor", {}),
+        "executor": executor,
         "orchestrator": main.get("orchestrator", {}),
         "watchers": _normalize_watchers(main.get("watchers", {})),
         "codex": _split_codex(_read_toml(zdir / "codex.toml", warnings)),
         "claude": _read_toml(zdir / "claude.toml", warnings),
     }
+    _apply_zwarm_executor(raw, zwarm_executor)
     project_file = root / "zwarm.yaml"
     if project_file.is_file():
         try:
@@ -247,16 +269,38 @@ def build_config(root: Path, raw: dict[str, Any], warnings: list[str]) -> Config
     return Config(root=root.resolve(), **sections)
 
 
+def read_user_config(warnings: list[str]) -> dict[str, Any]:
+    """The user's own config (trusted): the sections of config.toml, codex.toml and
+    claude.toml in one file, `~/.config/zwarm-ls/config.toml`."""
+    data = _read_toml(trust.user_config_file(), warnings)
+    if isinstance(data.get("codex"), dict):
+        data["codex"] = _split_codex(data["codex"])
+    if "watchers" in data:
+        data["watchers"] = _normalize_watchers(data["watchers"])
+    return {k: v for k, v in data.items() if k in _SECTION_MODELS}
+
+
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Config, list[str]]:
-    """Read the project's config files, apply editor overrides, and report warnings."""
+    """The user's config, then the project's files and the editor's settings over it —
+    the latter two only narrowing unless the folder is trusted (DESIGN.md §9)."""
     warnings: list[str] = []
-    raw = read_files(root, warnings)
-    if overrides:
-        for key in overrides:
+    options = dict(overrides or {})
+    trusted = options.pop("trustedFolder", None) is True or trust.is_trusted(root)
+    project = read_files(root, warnings)
+    if not trusted:
+        project, dropped = trust.narrow(project, f"{root / ZWARM_DIR}")
+        warnings += dropped
+    raw = deep_merge(read_user_config(warnings), project)
+    if options:
+        for key in options:
             if key not in _SECTION_MODELS:
                 warnings.append(f"client settings: unknown key '{key}' ignored")
-        raw = deep_merge(raw, {k: v for k, v in overrides.items() if k in _SECTION_MODELS})
-        if "codex" in overrides and isinstance(raw.get("codex"), dict):
+        client = {k: v for k, v in options.items() if k in _SECTION_MODELS}
+        if not trusted:
+            client, dropped = trust.narrow(client, "editor settings")
+            warnings += dropped
+        raw = deep_merge(raw, client)
+        if "codex" in client and isinstance(raw.get("codex"), dict):
             raw["codex"] = _split_codex(raw["codex"])
     config = build_config(root, raw, warnings)
     for warning in warnings:

@@ -135,7 +135,7 @@ drive(async ({ page, results, shot }) => {
   for (;;) {
     await changedLine.hover({ position: { x: 60, y: 5 } });
     try {
-      results.texts.hover = await waitText(page, hover, (t) => t.includes("changed by"), "the changed-line hover", { timeout: 10_000 });
+      results.texts.hover = await waitText(page, hover, (t) => t.includes("written by"), "the changed-line hover", { timeout: 10_000 });
       break;
     } catch (error) {
       if (Date.now() - hoverStart > WAIT_MS) {

@@ -157,6 +157,8 @@ def make_project(root: Path) -> Path:
     project = root / "project"
     (project / ".zwarm").mkdir(parents=True)
     (project / "calc.py").write_text(CALC_PY)
+    # This flow follows an agent editing the open file live: in place, not in a worktree.
+    (project / ".zwarm" / "config.toml").write_text('[sessions]\nisolation = "inplace"\n')
     git = ["git", "-C", str(project), "-c", "user.name=zwarm test",
            "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
     for args in (["init", "-q"], ["add", "calc.py"], ["commit", "-q", "-m", "calc"]):
@@ -322,13 +324,13 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     assert not any(t.startswith("Running") for t in texts["groupsCompleted"])
     assert not any(f"zwarm codex {short}" in t for t in texts["progressCompleted"])
 
-    # The agent's edit reached the editor, its lines got gutter marks, and the hover on a
-    # changed line names the session and the step.
+    # The agent's edit reached the editor, the lines it wrote got gutter marks, and the
+    # hover on such a line names the session and the turn (from blame on the change set).
     assert "raise TypeError" in texts["calcAfter"]
     assert texts["changedLineGlyphs"], "no gutter decorations on the changed lines"
     # Once: the daemon's textDocument/hover, not repeated by the decorations.
-    assert texts["hover"].count(f"changed by codex session {short}") == 1, texts["hover"]
-    assert "step #2" in texts["hover"] and "calc.py" in texts["hover"], texts["hover"]
+    assert texts["hover"].count(f"written by codex session {short}") == 1, texts["hover"]
+    assert "turn 1" in texts["hover"] and "calc.py" in texts["hover"], texts["hover"]
 
     # Check from the context menu of the finished session.
     assert "Converse…" in texts["contextMenuCompleted"]
