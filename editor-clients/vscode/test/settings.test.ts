@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { serverCommand, expandHome } from "../src/model/serverCommand";
 import { daemonOptions, needsRestart, parseSettings, type ZwarmSettings } from "../src/model/settings";
 
-const empty: ZwarmSettings = { serverPath: "", pythonPath: "", defaultAdapter: "", codexModel: "", claudeModel: "" };
+const empty: ZwarmSettings = {
+  serverPath: "", pythonPath: "", defaultAdapter: "", codexModel: "", claudeModel: "",
+  isolation: "", trusted: false,
+};
 
 describe("parseSettings", () => {
   it("trims strings and drops values of the wrong type", () => {
@@ -16,16 +19,22 @@ describe("parseSettings", () => {
 });
 
 describe("daemonOptions", () => {
-  it("is empty when nothing is set, so the project's .zwarm files decide", () => {
-    expect(daemonOptions(empty)).toEqual({});
+  it("says only whether the folder is trusted when nothing is set", () => {
+    expect(daemonOptions(empty)).toEqual({ trustedFolder: false });
+    expect(daemonOptions({ ...empty, trusted: true })).toEqual({ trustedFolder: true });
   });
 
   it("maps to the daemon's config sections with snake_case keys", () => {
-    const s = { ...empty, defaultAdapter: "claude" as const, codexModel: "o4", claudeModel: "opus" };
+    const s = {
+      ...empty, defaultAdapter: "claude" as const, codexModel: "o4", claudeModel: "opus",
+      isolation: "worktree" as const,
+    };
     expect(daemonOptions(s)).toEqual({
+      trustedFolder: false,
       daemon: { default_adapter: "claude" },
       codex: { model: "o4" },
       claude: { model: "opus" },
+      sessions: { isolation: "worktree" },
     });
   });
 });

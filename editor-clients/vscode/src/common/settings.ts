@@ -7,13 +7,16 @@ import { parseSettings, type ZwarmSettings } from "../model/settings";
 
 export function readSettings(): ZwarmSettings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-  return parseSettings((key) => config.get(key));
+  return parseSettings((key) => config.get(key), vscode.workspace.isTrusted);
 }
 
 export function onSettingsChanged(listener: (settings: ZwarmSettings) => void): vscode.Disposable {
-  return vscode.workspace.onDidChangeConfiguration((e) => {
+  const changed = vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration(SETTINGS_SECTION)) {
       listener(readSettings());
     }
   });
+  // Trusting the workspace lets its .zwarm/ config widen: tell the daemon.
+  const trusted = vscode.workspace.onDidGrantWorkspaceTrust(() => listener(readSettings()));
+  return vscode.Disposable.from(changed, trusted);
 }

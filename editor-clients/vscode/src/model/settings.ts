@@ -2,6 +2,7 @@
 // Pure: `vscode` is not imported here so the unit tests can run in plain Node.
 
 export type AdapterChoice = "" | "codex" | "claude";
+export type IsolationChoice = "" | "worktree" | "inplace";
 
 export interface ZwarmSettings {
   serverPath: string;
@@ -9,6 +10,9 @@ export interface ZwarmSettings {
   defaultAdapter: AdapterChoice;
   codexModel: string;
   claudeModel: string;
+  isolation: IsolationChoice;
+  /** VS Code's workspace trust: only a trusted folder's .zwarm/ config may widen. */
+  trusted: boolean;
 }
 
 function text(value: unknown): string {
@@ -19,23 +23,35 @@ function adapter(value: unknown): AdapterChoice {
   return value === "codex" || value === "claude" ? value : "";
 }
 
-/** Read the settings through `get` (a `WorkspaceConfiguration.get` in the extension). */
-export function parseSettings(get: (key: string) => unknown): ZwarmSettings {
+function isolation(value: unknown): IsolationChoice {
+  return value === "worktree" || value === "inplace" ? value : "";
+}
+
+/**
+ * Read the settings through `get` (a `WorkspaceConfiguration.get` in the extension);
+ * `trusted` is `vscode.workspace.isTrusted`.
+ */
+export function parseSettings(get: (key: string) => unknown, trusted = false): ZwarmSettings {
   return {
     serverPath: text(get("serverPath")),
     pythonPath: text(get("pythonPath")),
     defaultAdapter: adapter(get("defaultAdapter")),
     codexModel: text(get("codexModel")),
     claudeModel: text(get("claudeModel")),
+    isolation: isolation(get("isolation")),
+    trusted,
   };
 }
 
+export type DaemonOptions = Record<string, Record<string, string> | boolean>;
+
 /**
- * The sections the daemon understands (`daemon`, `codex`, `claude`, as in .zwarm/*.toml,
- * snake_case keys). Empty settings are left out so the project's own files decide.
+ * The sections the daemon understands (`daemon`, `codex`, `claude`, `sessions`, as in
+ * .zwarm/*.toml, snake_case keys), and whether VS Code trusts the folder. Empty settings
+ * are left out so the project's own files decide.
  */
-export function daemonOptions(s: ZwarmSettings): Record<string, Record<string, string>> {
-  const options: Record<string, Record<string, string>> = {};
+export function daemonOptions(s: ZwarmSettings): DaemonOptions {
+  const options: DaemonOptions = { trustedFolder: s.trusted };
   if (s.defaultAdapter) {
     options.daemon = { default_adapter: s.defaultAdapter };
   }
@@ -44,6 +60,9 @@ export function daemonOptions(s: ZwarmSettings): Record<string, Record<string, s
   }
   if (s.claudeModel) {
     options.claude = { model: s.claudeModel };
+  }
+  if (s.isolation) {
+    options.sessions = { isolation: s.isolation };
   }
   return options;
 }
