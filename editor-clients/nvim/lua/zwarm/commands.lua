@@ -185,6 +185,9 @@ M.subcommands = {
       return vim.startswith("qf", arglead) and { "qf" } or {}
     end,
   },
+  trust = { run = function()
+    require("zwarm.trust").trust()
+  end },
   peek = { run = needs_id(M.peek) },
   check = { run = needs_id(M.check) },
   trajectory = { run = needs_id(function(id)
