@@ -4,11 +4,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check zwarm_ls tests bench
+
+# The real-agent tests are written against these exact CLI versions.
+bin=.ci-cache/agents/node_modules/.bin
+check_version() {  # name wanted actual
+  case "$3" in
+    *"$2"*) echo "$1 $2: ok" ;;
+    *) echo "$1: want $2, found '$3' (run bash .ci/install-agents.sh)" >&2; exit 1 ;;
+  esac
+}
+check_version codex "${ZWARM_CODEX_VERSION:-0.169.0}" "$("$bin/codex" --version 2>&1 || true)"
+check_version claude "${ZWARM_CLAUDE_VERSION:-2.1.197}" "$("$bin/claude" --version 2>&1 || true)"
+
 mkdir -p artifacts
-run_tests=".venv/bin/python -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-}"
+report=artifacts/junit.xml
+run_tests=".venv/bin/python -m pytest -q -p no:cacheprovider -rs --junitxml=$report ${PYTEST_ARGS:-}"
+status=0
 if unshare -n true 2>/dev/null; then
-  exec unshare -n sh -c "ip link set lo up && $run_tests"
+  unshare -n sh -c "ip link set lo up && $run_tests" || status=$?
 else
   echo "warning: cannot create a network namespace; running tests on the host network" >&2
-  exec sh -c "$run_tests"
+  sh -c "$run_tests" || status=$?
 fi
+# Say how many tests were skipped, so a skip can never hide in a green run.
+skipped=$(grep -o 'skipped="[0-9]*"' "$report" | head -1 | grep -o '[0-9]*' || echo "?")
+echo "tests skipped: $skipped"
+exit "$status"

@@ -3,11 +3,13 @@ started session service over the project's store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import stat
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,14 +49,31 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake_clis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_clis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Fake CLIs first on PATH; returns the invocation log they append to."""
     bin_dir = tmp_path / "bin"
     write_fake_clis(bin_dir)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     log = tmp_path / "agent-invocations.jsonl"
     monkeypatch.setenv("FAKE_AGENT_LOG", str(log))
-    return log
+    yield log
+    stop_leftover_agents(log)
+
+
+def stop_leftover_agents(log: Path) -> None:
+    """Kill fake agents of this test still running (a test that failed while one was held
+    open must not leave it behind): found by the log path in their environment."""
+    marker = f"FAKE_AGENT_LOG={log}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 class Scenario:

@@ -69,7 +69,7 @@ async def test_delegate_runs_to_completion_with_trajectory_usage_and_cost(servic
 
 
 async def test_task_text_that_looks_like_a_flag_or_is_huge_is_safe(service, fake_clis):
-    task = "--dangerously-skip-permissions; rm -rf / `boom` $(x)\n" + "y" * 300_000
+    task = "--dangerously-skip-permissions; rm -rf / `boom` $(x)\n" + "y" * 200_000  # near the cap
     started = await service.delegate(DelegateParams(task=task, adapter="claude"))
     await finish(service, started.session_id)
     call = invocations(fake_clis)[-1]

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import write_fake_clis
+from tests.requirements import missing
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -104,7 +105,7 @@ def nvim(tmp_path: Path) -> Iterator[Nvim]:
     binary = find_nvim()
     daemon = find_daemon()
     if binary is None or daemon is None:
-        pytest.skip("nvim or zwarm-ls not found (pip install -e '.[dev]')")
+        missing("nvim or zwarm-ls not found (pip install -e '.[dev]')")
     project = tmp_path / "project"
     (project / ".zwarm").mkdir(parents=True)
     (project / "app.py").write_text(

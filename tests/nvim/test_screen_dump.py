@@ -16,6 +16,7 @@ import pytest
 
 from tests.nvim.conftest import HERE, REPO, Nvim
 from tests.nvim.test_delegate_inline import held_turn
+from tests.requirements import missing
 
 COLUMNS, LINES = 110, 16  # as minimal_init.lua sets them
 STAGE_TIMEOUT_S = 240.0  # generous; every wait ends on a condition, not a delay
@@ -74,7 +75,7 @@ def screen_showing(term: Terminal, short_id: str, status: str) -> str | None:
 def test_inline_status_screen_in_a_terminal(nvim: Nvim) -> None:
     tmux = shutil.which("tmux")
     if tmux is None:
-        pytest.skip("tmux not installed (apt-get install tmux)")
+        missing("tmux not installed (apt-get install tmux)")
     release = nvim.tmp / "release"
     nvim.scenario(held_turn(release))
     signals = nvim.tmp / "signals"

@@ -31,6 +31,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.fakes.model_server import ScriptedModelServer
 from tests.lsp_helpers import SERVER, plain
+from tests.requirements import missing
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT_BIN = REPO / ".ci-cache" / "agents" / "node_modules" / ".bin"
@@ -54,9 +55,7 @@ def find_cli(name: str) -> str:
         return found
     message = (f"the real `{name}` CLI is not installed: run `bash .ci/install-agents.sh` "
                f"(installs pinned versions into {AGENT_BIN.parent.parent}) or put it on PATH")
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    missing(message)
 
 
 # ----- per-CLI knowledge ---------------------------------------------------------------------

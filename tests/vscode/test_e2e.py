@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import write_fake_clis
+from tests.requirements import missing as requirement_missing
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -65,10 +66,7 @@ pytestmark = pytest.mark.vscode
 
 def missing(reason: str) -> None:
     """Fail in CI (where .ci/install-vscode.sh must have provided it), skip locally."""
-    hint = f"{reason} (run .ci/install-vscode.sh)"
-    if os.environ.get("CI"):
-        pytest.fail(hint)
-    pytest.skip(hint)
+    requirement_missing(f"{reason} (run .ci/install-vscode.sh)")
 
 
 def chromium() -> str:
