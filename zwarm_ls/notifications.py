@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SESSION_UPDATED = "zwarm/sessionUpdated"
 CHANGES_UPDATED = "zwarm/changesUpdated"
 LENS_REFRESH_DELAY_S = 0.1
-PROGRESS_CREATE_TIMEOUT_S = 2.0
+PROGRESS_CREATE_TIMEOUT_S = 15.0
 
 
 class SessionNotifier:
@@ -32,6 +32,8 @@ class SessionNotifier:
         self._tokens: dict[str, str] = {}
         self._statuses: dict[str, Status] = {}
         self._lens_refresh: asyncio.TimerHandle | None = None
+        self._progress_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Begin progress for sessions already running when the client connected."""
@@ -59,8 +61,20 @@ class SessionNotifier:
             self._announce(summary)
         if summary.anchor is not None:
             self._schedule_lens_refresh()
-        # Last: creating a progress token waits on the client (up to 2 s).
-        await self._progress(summary, update)
+        # Creating a progress token waits on the client: in the background, in order per
+        # session, so a slow client never holds up the other pushes.
+        self._in_order(summary, update)
+
+    def _in_order(self, summary: SessionSummary, update: SessionUpdated) -> None:
+        lock = self._progress_locks.setdefault(summary.id, asyncio.Lock())
+
+        async def report() -> None:
+            async with lock:
+                await self._progress(summary, update)
+
+        task = asyncio.create_task(report())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _supports_progress(self) -> bool:
         window = self.ls.client_capabilities.window
