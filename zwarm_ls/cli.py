@@ -229,9 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="(default) speak LSP on stdio")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
-    serve.add_argument("--token", help="shared secret required from TCP clients")
+    serve.add_argument("--token", help=argparse.SUPPRESS)  # refused: argv is public
+    serve.add_argument("--token-file", type=Path,
+                       help="a 0600 file holding the secret TCP clients must send "
+                            "(or set ZWARM_LS_TOKEN)")
     serve.add_argument("--allow-remote", action="store_true",
-                       help="allow binding a non-loopback address (requires --token)")
+                       help="allow binding a non-loopback address (requires a token)")
 
     p = sub.add_parser("sessions", parents=[common], help="list sessions")
     p.add_argument("--status", choices=[s.value for s in Status])

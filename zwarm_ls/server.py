@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -53,7 +54,7 @@ from .protocol import (
 from .render import render_trajectory
 from .rpc import Handler, invalid_params, to_plain
 from .service import SessionService
-from .transport import GuardedReader
+from .transport import TOKEN_ENV, GuardedReader, TcpHost, TokenError, read_token
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,19 @@ class ZwarmServer(LanguageServer):
             pass
         finally:
             self.shutdown()
+
+    def begin_connection(self) -> None:
+        """A new TCP client: it authenticates and initializes for itself."""
+        self.authorized = self.token is None
+        self.notifier = SessionNotifier(self)
+        self.protocol._shutdown = False
+
+    async def end_connection(self) -> None:
+        """The TCP client left: stop following the store until the next one initializes."""
+        self.authorized = self.token is None
+        service, self._service = self._service, None
+        if service is not None:
+            await service.stop()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)
@@ -299,20 +313,30 @@ async def on_hover(ls: ZwarmServer, params: lsp.HoverParams) -> lsp.Hover | None
 def serve(args: argparse.Namespace) -> int:
     """Run the server on stdio (default) or TCP until the client disconnects."""
     server.root_override = args.root
-    if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        loopback = host in ("127.0.0.1", "localhost", "::1")
-        if not loopback and not args.allow_remote:
-            log.error("refusing to listen on %s: pass --allow-remote (and --token)", host)
-            return 2
-        if not loopback and not args.token:
-            log.error("a non-loopback address requires --token")
-            return 2
-        server.token = args.token
-        server.authorized = args.token is None
-        server.start_tcp(host, int(port))
-    else:
+    if not args.tcp:
         server.start_io()
+        return 0
+    if getattr(args, "token", None):
+        log.error("--token on the command line is visible to every local user: put it in "
+                  "%s or a 0600 file given with --token-file", TOKEN_ENV)
+        return 2
+    try:
+        token = read_token(args.token_file)
+    except TokenError as exc:
+        log.error("%s", exc)
+        return 2
+    host, _, port = args.tcp.rpartition(":")
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not args.allow_remote:
+        log.error("refusing to listen on %s: pass --allow-remote (and a token)", host)
+        return 2
+    if not loopback and not token:
+        log.error("a non-loopback address requires a token (%s or --token-file)", TOKEN_ENV)
+        return 2
+    server.token = token
+    server._stop_event = threading.Event()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(TcpHost(server).serve(host, int(port)))
     return 0
 
 

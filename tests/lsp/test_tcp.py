@@ -1,8 +1,11 @@
-"""`zwarm-ls serve --tcp`: loopback by default, a token when asked, refusal otherwise."""
+"""`zwarm-ls serve --tcp`: loopback by default, a token (never on argv) when asked, each
+connection authenticated on its own, one client at a time, and a client that leaves ends
+only its own connection."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -44,7 +47,8 @@ async def disconnect(client: LanguageClient) -> None:
 def tcp_server(project, fake_clis):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
-                             f"127.0.0.1:{port}", "--token", "s3cret", "--root", str(project)])
+                             f"127.0.0.1:{port}", "--root", str(project)],
+                            env={**os.environ, "ZWARM_LS_TOKEN": "s3cret"})
     yield port
     proc.kill()
     proc.wait()
@@ -79,4 +83,57 @@ def test_non_loopback_needs_explicit_permission_and_a_token(project):
     no_token = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
                                "0.0.0.0:1", "--allow-remote", "--root", str(project)],
                               capture_output=True, text=True, timeout=TIMEOUT)
-    assert no_token.returncode == 2 and "--token" in no_token.stderr
+    assert no_token.returncode == 2 and "token" in no_token.stderr
+
+
+def test_a_token_on_the_command_line_is_refused(project, tmp_path):
+    on_argv = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
+                              "127.0.0.1:1", "--token", "s3cret", "--root", str(project)],
+                             capture_output=True, text=True, timeout=TIMEOUT)
+    assert on_argv.returncode == 2 and "visible to every local user" in on_argv.stderr
+    loose = tmp_path / "token"
+    loose.write_text("s3cret\n")
+    loose.chmod(0o644)
+    refused = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
+                              "127.0.0.1:1", "--token-file", str(loose), "--root",
+                              str(project)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert refused.returncode == 2 and "chmod 600" in refused.stderr
+
+
+async def authenticated(port: int) -> LanguageClient:
+    client = await connect(port)
+    await asyncio.wait_for(client.initialize_async(lsp.InitializeParams(
+        capabilities=CAPABILITIES, initialization_options={"token": "s3cret"})), TIMEOUT)
+    client.initialized(lsp.InitializedParams())
+    return client
+
+
+async def test_connections_are_separate(tcp_server):
+    # A bare connect-and-close (once the port listens) does not stop the daemon.
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", tcp_server)
+            break
+        except OSError:
+            await asyncio.sleep(0.05)
+    writer.close()
+    first = await authenticated(tcp_server)
+    assert (await request(first, "zwarm/listSessions", {}))["counts"]["total"] == 0
+
+    # A second client while one is served gets a clear refusal, not the first's replies.
+    reader, writer = await asyncio.open_connection("127.0.0.1", tcp_server)
+    refusal = await asyncio.wait_for(reader.read(4096), TIMEOUT)
+    assert b"already serves an editor" in refusal
+    writer.close()
+    assert (await request(first, "zwarm/listSessions", {}))["counts"]["total"] == 0
+
+    # The first leaves; the next client must authenticate for itself.
+    await disconnect(first)
+    second = await connect(tcp_server)
+    with pytest.raises(JsonRpcException):
+        await asyncio.wait_for(second.initialize_async(lsp.InitializeParams(
+            capabilities=CAPABILITIES)), TIMEOUT)
+    await disconnect(second)
+    third = await authenticated(tcp_server)
+    assert (await request(third, "zwarm/listSessions", {}))["counts"]["total"] == 0
+    await disconnect(third)
