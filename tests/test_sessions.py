@@ -283,3 +283,14 @@ async def test_clean_removes_only_old_finished_sessions(service):
     assert dry.removed == [started.session_id] and service.store.exists(started.session_id)
     assert (await service.clean(CleanParams(keep_days=0))).removed == [started.session_id]
     assert not service.store.exists(started.session_id)
+
+
+def test_a_transcript_replay_starts_with_the_task_zwarm_did_not_record() -> None:
+    from zwarm_ls.service import transcript_prompt
+    from zwarm_ls.store import SessionMeta
+
+    meta = SessionMeta(id="x", task="Fix the typo in README.md",
+                       messages=[{"role": "assistant", "content": "Fixed it."}])
+    prompt = transcript_prompt(meta, "now the other one")
+    assert prompt.index("USER: Fix the typo in README.md") < prompt.index("ASSISTANT: Fixed it.")
+    assert prompt.index("ASSISTANT: Fixed it.") < prompt.index("USER: now the other one")

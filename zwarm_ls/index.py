@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState
+from .costs import estimate_cost
 from .errors import AmbiguousSession, SessionNotFound
 from .protocol import Anchor, ChangeCounts, Overlap, SessionSummary, Status, Step, TokenUsage
 from .runner import process_start_ticks, runner_alive, stop_orphaned_group
@@ -57,6 +58,42 @@ class Change:
 
 
 @dataclass
+class ForeignTotals:
+    """Usage and cost of a session zwarm wrote, summed over its turn files: zwarm kept
+    only the last turn's counts, and no cost at all."""
+
+    turns: set[int] = field(default_factory=set)
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    reported: list[float] = field(default_factory=list)
+
+    def add(self, turn: int, state: TurnState) -> None:
+        if turn in self.turns:
+            return
+        self.turns.add(turn)
+        self.usage = self.usage.plus(state.usage)
+        if state.reported_cost is not None:
+            self.reported.append(state.reported_cost)
+
+    def cost(self, model: str) -> float | None:
+        if self.reported:
+            return round(sum(self.reported), 6)
+        return estimate_cost(model, self.usage)
+
+
+# zwarm's claude sessions name cached input the way the Anthropic API does.
+USAGE_ALIASES = {"cache_read_input_tokens": "cached_input_tokens"}
+
+
+def meta_usage(meta: SessionMeta) -> TokenUsage:
+    counts: dict[str, int] = {}
+    for key, value in meta.token_usage.items():
+        name = USAGE_ALIASES.get(key, key)
+        if name in TokenUsage.model_fields and isinstance(value, int):
+            counts[name] = counts.get(name, 0) + value
+    return TokenUsage.model_validate(counts)
+
+
+@dataclass
 class Entry:
     meta: SessionMeta
     steps: list[Step] | None = None  # None until someone needs them
@@ -64,6 +101,7 @@ class Entry:
     reader_turn: int = 0
     liveness_checked: float = 0.0
     problem: str | None = None  # why its files could not be read, shown as its error
+    foreign: ForeignTotals = field(default_factory=lambda: ForeignTotals())
 
 
 def status_of(value: str) -> Status:
@@ -246,7 +284,24 @@ class Index:
                 and not paths.exit.exists()
             added += self._append(entry, turn, reader.read_new(final=not running))
             entry.reader, entry.reader_turn = (reader if running else None), turn
+            if not meta.turns and not running:
+                entry.foreign.add(turn, reader.state)
         return added
+
+    def settle_foreign(self) -> list[Change]:
+        """Read the turn files of finished sessions that zwarm itself wrote (no per-turn
+        records), once, so their steps, usage and cost come from what the CLI reported
+        rather than from zwarm's last-turn totals. Runs in the background after start."""
+        changes = []
+        for session_id in self.ids():
+            with self._lock, self._isolated(session_id):
+                entry = self._entries.get(session_id)
+                if entry is None or entry.steps is not None or entry.meta.turns or \
+                        status_of(entry.meta.status).is_active:
+                    continue
+                self._ensure_steps(entry)
+                changes.append(Change(session_id, self._summary(entry)))
+        return changes
 
     def steps(self, session_id: str, since: int = 0) -> list[Step]:
         with self._lock:
@@ -330,9 +385,9 @@ class Index:
             step_count = sum(n for t in meta.turns if isinstance(n := getattr(t, "steps", 0), int))
             latest_step = getattr(meta, "latest_step", None)
             latest_step = latest_step if isinstance(latest_step, str) else None
-        usage = TokenUsage.model_validate(
-            {k: v for k, v in meta.token_usage.items()
-             if k in TokenUsage.model_fields and isinstance(v, int)})
+        usage, cost = meta_usage(meta), meta.cost_usd
+        if not meta.turns and entry.foreign.turns:  # zwarm's own session, read from its files
+            usage, cost = entry.foreign.usage, entry.foreign.cost(meta.model)
         anchor = None
         with contextlib.suppress(ValidationError):
             anchor = Anchor.model_validate(meta.anchor) if meta.anchor else None
@@ -343,7 +398,7 @@ class Index:
             latest_step=latest_step,
             latest_message=clip(latest_message(meta, live), 150) or None,
             activity=live.activity if live and status.is_active else None,
-            needs_attention=needs_attention(meta), usage=usage, cost_usd=meta.cost_usd,
+            needs_attention=needs_attention(meta), usage=usage, cost_usd=cost,
             error=entry.problem or meta.error, anchor=anchor,
             source=meta.source, exit_code=meta.exit_code, **_change_fields(meta),
         )

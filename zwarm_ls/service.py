@@ -72,6 +72,8 @@ def transcript_prompt(meta: SessionMeta, message: str) -> str:
     """A continuation prompt for sessions with no native resume id (old zwarm stores):
     the whole conversation so far, original task included, then the new message."""
     lines = ["Continue the following conversation.", ""]
+    if meta.task and not any(m.get("role") == "user" for m in meta.messages):
+        lines.append(f"USER: {meta.task}")  # zwarm did not always record the task as a message
     for m in meta.messages:
         if m.get("role") in ("user", "assistant") and m.get("content"):
             lines.append(f"{m['role'].upper()}: {m['content']}")
@@ -107,6 +109,12 @@ class SessionService:
         await asyncio.to_thread(self.index.refresh)
         self._ready.set()
         self._watch_task = asyncio.create_task(self._watch(), name="zwarm-watch")
+        self._spawn(self._settle_foreign())
+
+    async def _settle_foreign(self) -> None:
+        """Sessions zwarm wrote get their steps, usage and cost from their turn files, in
+        the background (the index is usable before), each pushed when it is read."""
+        await self._dispatch(await asyncio.to_thread(self.index.settle_foreign))
 
     async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Wait for the first index build: a request that comes earlier is answered in
