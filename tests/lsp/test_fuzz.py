@@ -1,4 +1,6 @@
-"""Garbage params for every method never crash the server (hypothesis)."""
+"""Garbage params for every method (the session, change-set and orchestrator ones alike,
+taken from the server's own tables) get a JSON-RPC error the daemon meant to give, never
+an internal error (hypothesis); non-object params are always -32602."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pytest_lsp import ClientServerConfig
 
 from tests.lsp_helpers import SERVER
+from zwarm_ls import errors
+from zwarm_ls.orchestrator.lsp import REQUESTS as HUB_REQUESTS
 from zwarm_ls.server import REQUESTS
 
 from .conftest import CAPABILITIES
@@ -27,7 +31,8 @@ json_values = st.recursive(
 )
 FIELDS = ["task", "adapter", "model", "workingDir", "anchor", "sessionId", "message", "full",
           "sinceIndex", "status", "reason", "delete", "sessionIds", "timeoutS", "uri",
-          "keepDays", "dryRun"]
+          "keepDays", "dryRun", "selection", "isolation", "executor", "hunkIds", "turn",
+          "range", "force", "runId", "pilotId", "checkpoint", "maxSteps", "wait"]
 params = json_values | st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=5)
 
 
@@ -75,18 +80,32 @@ def fuzz_client(tmp_path_factory) -> Iterator[BackgroundClient]:
     client.close()
 
 
-METHODS = [f"zwarm/{name}" for name in REQUESTS]
+NAMES = sorted({*REQUESTS, *HUB_REQUESTS})
+METHODS = [f"zwarm/{name}" for name in NAMES]
+# A success, or one of the errors the daemon gives on purpose (errors.py).
+MEANT = {None, errors.INVALID_PARAMS, errors.SESSION_NOT_FOUND, errors.SESSION_AMBIGUOUS,
+         errors.SESSION_STATE, errors.EXECUTOR_MISSING, errors.POLICY, errors.STORE}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_method_is_fuzzed() -> None:
+    assert {"sessionChanges", "applyChanges", "discardChanges", "fileContent", "blame",
+            "orchestrate", "pilot", "delegate"} <= set(NAMES)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(method=st.sampled_from(METHODS), value=params)
 def test_garbage_params_get_errors_not_crashes(fuzz_client, method, value):
-    code = fuzz_client.call(method, value)
-    assert code is None or code != -32603
+    assert fuzz_client.call(method, value) in MEANT
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("value", [[], [1, 2], 7, "text", True])
+def test_params_that_are_not_an_object_are_invalid(fuzz_client, method, value):
+    assert fuzz_client.call(method, value) == errors.INVALID_PARAMS
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(name=st.sampled_from(list(REQUESTS)), args=st.lists(json_values, max_size=3))
+@given(name=st.sampled_from(NAMES), args=st.lists(json_values, max_size=3))
 def test_garbage_command_arguments(fuzz_client, name, args):
     async def go():
         try:
