@@ -60,12 +60,13 @@ fi
 # vsce needs no network for --no-dependencies; building in a netns when we can makes
 # sure of that.
 say "package the extension"
+mkdir -p .ci-cache  # the .vsix is a build product: it goes beside the other installs
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c "ip link set lo up; cd '$EXT' && npm run --silent package" >/dev/null
 else
   (cd "$EXT" && npm run --silent package >/dev/null)
 fi
-ls -l "$EXT/zwarm-ls.vsix" | awk '{print "  built", $NF, $5, "bytes"}'
+ls -l .ci-cache/zwarm-ls.vsix | awk '{print "  built", $NF, $5, "bytes"}'
 
 # --- code-server ---------------------------------------------------------------------
 cs_bin=$CS_DIR/node_modules/.bin/code-server

@@ -16,8 +16,11 @@ check_version() {  # name wanted actual
 check_version codex "${ZWARM_CODEX_VERSION:-0.169.0}" "$("$bin/codex" --version 2>&1 || true)"
 check_version claude "${ZWARM_CLAUDE_VERSION:-2.1.197}" "$("$bin/claude" --version 2>&1 || true)"
 
-mkdir -p artifacts
-report=artifacts/junit.xml
+# Screenshots, screen dumps and editor logs go outside the source tree.
+export ZWARM_ARTIFACTS="${ZWARM_ARTIFACTS:-${TMPDIR:-/tmp}/zwarm-ls-artifacts}"
+mkdir -p "$ZWARM_ARTIFACTS"
+echo "test artifacts: $ZWARM_ARTIFACTS"
+report="$ZWARM_ARTIFACTS/junit.xml"
 run_tests=".venv/bin/python -m pytest -q -p no:cacheprovider -rs --junitxml=$report ${PYTEST_ARGS:-}"
 status=0
 if unshare -n true 2>/dev/null; then

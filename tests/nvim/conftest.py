@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 
+from tests import artifacts
 from tests.conftest import write_fake_clis
 from tests.requirements import missing
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 PLUGIN = REPO / "editor-clients" / "nvim"
-ARTIFACTS = REPO / "artifacts" / "nvim"
+ARTIFACTS = artifacts.ROOT / "nvim"
 VENV_BIN = Path(sys.executable).parent
 RUN_TIMEOUT_S = 300  # a hard stop for a hung editor; the scripts' own waits are shorter
 

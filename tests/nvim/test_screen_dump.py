@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.nvim.conftest import HERE, REPO, Nvim
+from tests import artifacts
+from tests.nvim.conftest import HERE, Nvim
 from tests.nvim.test_delegate_inline import held_turn
 from tests.requirements import missing
 
 COLUMNS, LINES = 110, 16  # as minimal_init.lua sets them
 STAGE_TIMEOUT_S = 240.0  # generous; every wait ends on a condition, not a delay
-SCREEN_FILE = REPO / "artifacts" / "nvim-inline-status.txt"
+SCREEN_FILE = artifacts.ROOT / "nvim-inline-status.txt"
 
 
 class Terminal:

@@ -27,15 +27,16 @@ from typing import Any
 
 import pytest
 
+from tests import artifacts
 from tests.conftest import write_fake_clis
 from tests.requirements import missing as requirement_missing
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 EXT = REPO / "editor-clients" / "vscode"
-VSIX = EXT / "zwarm-ls.vsix"
+VSIX = REPO / ".ci-cache" / "zwarm-ls.vsix"  # a build product, not a source
 CODE_SERVER = REPO / ".ci-cache" / "code-server" / "node_modules" / ".bin" / "code-server"
-ARTIFACTS = REPO / "artifacts" / "vscode"
+ARTIFACTS = artifacts.ROOT / "vscode"
 DAEMON = Path(sys.executable).parent / "zwarm-ls"
 PORT = 18765  # a fresh network namespace has every port free
 MODEL_PORT = 18766  # the scripted model server, in the same namespace
