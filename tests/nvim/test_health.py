@@ -27,6 +27,8 @@ def test_health_reports_ok(nvim: Nvim) -> None:
     assert "WARNING ANTHROPIC_API_KEY is not set" in agents
     neovim = "\n".join(section(report, "Neovim"))
     assert "OK Neovim 0." in neovim and "0.10 or newer" in neovim
+    git = "\n".join(section(report, "git (change sets)"))
+    assert "OK git 2." in git
 
 
 def test_health_reports_missing_daemon(nvim: Nvim) -> None:

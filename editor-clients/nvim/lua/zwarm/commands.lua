@@ -188,6 +188,21 @@ M.subcommands = {
   trust = { run = function()
     require("zwarm.trust").trust()
   end },
+  changes = { run = needs_id(function(id)
+    require("zwarm.review").changes(id)
+  end) },
+  diff = { run = needs_id(function(id, rest)
+    require("zwarm.review").diff(id, rest[1])
+  end) },
+  accept = { run = function(args, cmd)
+    require("zwarm.review").decide("accept", args, cmd)
+  end },
+  reject = { run = function(args, cmd)
+    require("zwarm.review").decide("reject", args, cmd)
+  end },
+  blame = { run = function()
+    require("zwarm.review").blame()
+  end },
   peek = { run = needs_id(M.peek) },
   check = { run = needs_id(M.check) },
   trajectory = { run = needs_id(function(id)

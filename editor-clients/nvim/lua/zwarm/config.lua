@@ -39,6 +39,8 @@ M.defaults = {
   },
   -- Route the daemon's window/showMessage (session completed/failed) to vim.notify.
   notify = true,
+  -- Map ]z / [z to the next / previous agent hunk (|zwarm-review|).
+  keymaps = true,
 }
 
 M.options = vim.deepcopy(M.defaults)

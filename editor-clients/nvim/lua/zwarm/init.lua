@@ -33,6 +33,20 @@ local function create_autocmds()
   au("User", { group = group, pattern = "ZwarmSessionUpdated", callback = on_session_updated })
   au("User", {
     group = group,
+    pattern = "ZwarmChangesUpdated",
+    callback = function(args)
+      require("zwarm.review").load(args.data.session_id)
+      inline.refresh_all(args.data.client_id)
+    end,
+  })
+  au({ "BufReadPost", "BufEnter" }, {
+    group = group,
+    callback = function(args)
+      require("zwarm.review").draw(args.buf)
+    end,
+  })
+  au("User", {
+    group = group,
     pattern = "ZwarmOrchestratorUpdated",
     callback = function(args)
       require("zwarm.runs").on_update(args.data)
@@ -84,7 +98,23 @@ function M.setup(opts)
   config.setup(opts)
   did_setup = true
   require("zwarm.inline").define_highlights()
+  require("zwarm.review").define_highlights()
   create_autocmds()
+  if config.options.keymaps then
+    vim.keymap.set("n", "]z", function()
+      require("zwarm.review").jump(true)
+    end, { desc = "zwarm: next agent hunk" })
+    vim.keymap.set("n", "[z", function()
+      require("zwarm.review").jump(false)
+    end, { desc = "zwarm: previous agent hunk" })
+  end
+  -- The anchor lens "Review" points here.
+  vim.lsp.commands["zwarm.openChanges"] = function(command)
+    local arg = (command.arguments or {})[1] or {}
+    if arg.sessionId then
+      require("zwarm.review").changes(arg.sessionId)
+    end
+  end
   -- Code lenses point at this client-side command (the daemon cannot open buffers).
   vim.lsp.commands["zwarm.openTrajectory"] = function(command)
     local arg = (command.arguments or {})[1] or {}
