@@ -5,6 +5,7 @@ import { SESSIONS_VIEW } from "./common/constants";
 import { logInfo, outputChannel } from "./common/logging";
 import { Daemon } from "./common/server";
 import { onSettingsChanged, readSettings } from "./common/settings";
+import { ChangeSets, registerChangeCommands } from "./features/changes";
 import { registerCommands } from "./features/commands";
 import { ChangedLines } from "./features/decorations";
 import { OrchestratorFeed } from "./features/orchestrator";
@@ -12,6 +13,7 @@ import { SessionStore } from "./features/sessionStore";
 import { SessionsTree } from "./features/sessionsView";
 import { createStatusBar } from "./features/statusBar";
 import { TrajectoryDocuments } from "./features/trajectory";
+import { sessionIdFromArg } from "./model/sessions";
 
 let daemon: Daemon | undefined;
 
@@ -19,7 +21,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   logInfo(`activating zwarm ${context.extension.packageJSON.version ?? ""}`);
   daemon = new Daemon(readSettings());
   const store = new SessionStore(daemon);
-  const tree = new SessionsTree(store);
+  const changes = new ChangeSets(daemon);
+  const tree = new SessionsTree(store, changes);
+  const view = vscode.window.createTreeView(SESSIONS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  // Review commands act on their argument, else on the session selected in the view.
+  const sessionOf = (arg: unknown) => sessionIdFromArg(arg) ?? sessionIdFromArg(view.selection[0]);
   const trajectories = new TrajectoryDocuments(daemon);
   const orchestrator = new OrchestratorFeed(daemon);
   context.subscriptions.push(
@@ -29,7 +35,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     tree,
     trajectories,
     orchestrator,
-    vscode.window.createTreeView(SESSIONS_VIEW, { treeDataProvider: tree, showCollapseAll: true }),
+    changes,
+    ...registerChangeCommands(changes, sessionOf),
+    view,
     createStatusBar(store),
     new ChangedLines(context, daemon),
     ...registerCommands({ daemon, store, trajectories, orchestrator }),

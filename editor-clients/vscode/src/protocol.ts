@@ -239,6 +239,12 @@ export const Methods = {
   pilot: "zwarm/pilot",
   sessionUpdated: "zwarm/sessionUpdated",
   orchestratorUpdated: "zwarm/orchestratorUpdated",
+  sessionChanges: "zwarm/sessionChanges",
+  applyChanges: "zwarm/applyChanges",
+  discardChanges: "zwarm/discardChanges",
+  fileContent: "zwarm/fileContent",
+  blame: "zwarm/blame",
+  changesUpdated: "zwarm/changesUpdated",
   chat: "zwarm/chat",
 } as const;
 

@@ -25,8 +25,14 @@ export const Commands = {
   pilot: "zwarm-ls.pilot",
   restartServer: "zwarm-ls.restartServer",
   showLog: "zwarm-ls.showLog",
-  // Named by the daemon's code lenses; it is not a server command, so the client owns it.
+  openFileDiff: "zwarm-ls.openFileDiff",
+  acceptHunk: "zwarm-ls.acceptHunk",
+  rejectHunk: "zwarm-ls.rejectHunk",
+  acceptAll: "zwarm-ls.acceptAll",
+  rejectAll: "zwarm-ls.rejectAll",
+  // Named by the daemon's code lenses; they are not server commands, so the client owns them.
   openTrajectory: "zwarm.openTrajectory",
+  openChanges: "zwarm.openChanges",
 } as const;
 
 /** Context keys used in `when` clauses of the manifest. */

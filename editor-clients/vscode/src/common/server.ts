@@ -21,7 +21,14 @@ import { CLIENT_ID, CLIENT_NAME, ContextKeys, SERVER_DELEGATE_COMMAND } from "./
 import { logError, logInfo, outputChannel } from "./logging";
 import { resolveServerCommand, ServerNotFound } from "./python";
 import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
-import { Methods, type ChatQuestion, type ChatAnswer, type OrchestratorUpdated, type SessionUpdated } from "../protocol";
+import {
+  Methods,
+  type ChangesUpdated,
+  type ChatAnswer,
+  type ChatQuestion,
+  type OrchestratorUpdated,
+  type SessionUpdated,
+} from "../protocol";
 
 /**
  * Declares `experimental.zwarm.chat`, so the orchestrator and pilot ask the user with
@@ -55,6 +62,7 @@ export class Daemon implements vscode.Disposable {
   private readonly sessionUpdated = new vscode.EventEmitter<SessionUpdated>();
   private readonly stateChanged = new vscode.EventEmitter<boolean>();
   private readonly orchestratorUpdated = new vscode.EventEmitter<OrchestratorUpdated>();
+  private readonly changesUpdated = new vscode.EventEmitter<ChangesUpdated>();
   private chatHandler: ChatHandler | undefined;
 
   /** Every `zwarm/sessionUpdated` push from the daemon. */
@@ -63,6 +71,8 @@ export class Daemon implements vscode.Disposable {
   readonly onDidChangeRunning = this.stateChanged.event;
   /** Every `zwarm/orchestratorUpdated` push (orchestrator runs and the pilot). */
   readonly onOrchestratorUpdated = this.orchestratorUpdated.event;
+  /** Every `zwarm/changesUpdated` push: a session's change set moved. */
+  readonly onChangesUpdated = this.changesUpdated.event;
 
   constructor(settings: ZwarmSettings) {
     this.settings = settings;
@@ -89,6 +99,7 @@ export class Daemon implements vscode.Disposable {
     client.onNotification(Methods.orchestratorUpdated, (update: OrchestratorUpdated) =>
       this.orchestratorUpdated.fire(update),
     );
+    client.onNotification(Methods.changesUpdated, (update: ChangesUpdated) => this.changesUpdated.fire(update));
     client.registerFeature(new ChatCapability());
     client.onRequest(Methods.chat, (params: ChatQuestion) =>
       this.chatHandler ? this.chatHandler(params) : { answer: null },
@@ -198,6 +209,7 @@ export class Daemon implements vscode.Disposable {
     this.sessionUpdated.dispose();
     this.stateChanged.dispose();
     this.orchestratorUpdated.dispose();
+    this.changesUpdated.dispose();
   }
 
   private setRunning(running: boolean): void {

@@ -8,6 +8,7 @@ import { logError, outputChannel } from "../common/logging";
 import { DaemonNotRunning, type Daemon } from "../common/server";
 import { readSettings } from "../common/settings";
 import { describeError } from "../model/errors";
+import { overlapText } from "../model/changes";
 import { orchestrateText } from "../model/orchestrator";
 import { checkText, delegatedText, orderDelegateActions, peekText, replyText } from "../model/results";
 import { isActive, pickRow, sessionIdFromArg } from "../model/sessions";
@@ -113,7 +114,20 @@ async function delegateTask(deps: Deps): Promise<void> {
   }
   const params = picked.adapter ? { task, adapter: picked.adapter } : { task };
   const result = await deps.daemon.request<DelegateResult>(Methods.delegate, params);
-  offerTrajectory(deps, result.sessionId, delegatedText(result));
+  announceDelegated(deps, result);
+}
+
+/** The new session's id, and a warning when it works on lines another live session has. */
+function announceDelegated(deps: Deps, result: DelegateResult): void {
+  if (!result.overlaps?.length) {
+    offerTrajectory(deps, result.sessionId, delegatedText(result));
+    return;
+  }
+  void vscode.window.showWarningMessage(overlapText(result.overlaps), "Keep Going", "End It").then(async (choice) => {
+    if (choice === "End It") {
+      await deps.daemon.request<EndResult>(Methods.end, { sessionId: result.sessionId, reason: "overlaps" });
+    }
+  });
 }
 
 async function delegateSelection(deps: Deps): Promise<void> {
@@ -139,7 +153,7 @@ async function delegateSelection(deps: Deps): Promise<void> {
     return;
   }
   const result = await deps.daemon.executeServerCommand<DelegateResult>(chosen);
-  offerTrajectory(deps, result.sessionId, delegatedText(result));
+  announceDelegated(deps, result);
 }
 
 async function peek(deps: Deps, arg: unknown): Promise<void> {

@@ -12,12 +12,15 @@ import {
   statusLook,
   type SessionGroup,
 } from "../model/sessions";
-import type { SessionSummary } from "../protocol";
+import { fileDescription, fileLabel, pendingCount } from "../model/changes";
+import type { FileChange, SessionSummary } from "../protocol";
+import type { ChangeSets } from "./changes";
 import type { SessionStore } from "./sessionStore";
 
 export type SessionNode = { kind: "session"; session: SessionSummary };
 type GroupNode = { kind: "group"; group: SessionGroup };
-type Node = GroupNode | SessionNode;
+type FileNode = { kind: "file"; sessionId: string; file: FileChange };
+type Node = GroupNode | SessionNode | FileNode;
 
 export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -25,19 +28,37 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
   readonly onDidChangeTreeData = this.changed.event;
 
-  constructor(private readonly store: SessionStore) {
-    this.subscription = store.onDidChange(() => this.changed.fire(undefined));
+  constructor(
+    private readonly store: SessionStore,
+    private readonly changes: ChangeSets,
+  ) {
+    this.subscription = vscode.Disposable.from(
+      store.onDidChange(() => this.changed.fire(undefined)),
+      changes.onDidChange(() => this.changed.fire(undefined)),
+    );
   }
 
-  getChildren(node?: Node): Node[] {
+  async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
       return groupSessions(this.store.sessions).map((group) => ({ kind: "group", group }));
     }
-    return node.kind === "group" ? node.group.sessions.map((session) => ({ kind: "session", session })) : [];
+    if (node.kind === "group") {
+      return node.group.sessions.map((session) => ({ kind: "session", session }));
+    }
+    if (node.kind === "session") {
+      // A session's change set: its files, each opening the diff editor.
+      const id = node.session.id;
+      const changes = this.changes.get(id) ?? (await this.changes.load(id));
+      return (changes?.files ?? []).map((file) => ({ kind: "file", sessionId: id, file }));
+    }
+    return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
-    return node.kind === "group" ? groupItem(node.group) : sessionItem(node.session);
+    if (node.kind === "group") {
+      return groupItem(node.group);
+    }
+    return node.kind === "session" ? sessionItem(node.session) : fileItem(node.sessionId, node.file);
   }
 
   dispose(): void {
@@ -56,14 +77,34 @@ function groupItem(group: SessionGroup): vscode.TreeItem {
 }
 
 function sessionItem(s: SessionSummary): vscode.TreeItem {
-  const item = new vscode.TreeItem(sessionLabel(s), vscode.TreeItemCollapsibleState.None);
+  const hasFiles = (s.changes?.files ?? 0) > 0;
+  const item = new vscode.TreeItem(
+    sessionLabel(s),
+    hasFiles ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
   // The id includes the status so VS Code redraws the row when the session moves group.
   item.id = `session:${s.id}:${s.status}`;
   item.description = sessionDescription(s);
   item.tooltip = new vscode.MarkdownString(sessionTooltip(s));
   const look = statusLook(s.status, s.needsAttention);
   item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
-  item.contextValue = contextValue(s);
+  const pending = (s.changes?.pending ?? 0) + (s.changes?.conflict ?? 0);
+  item.contextValue = contextValue(s) + (pending > 0 ? ".review" : "");
   item.command = { command: Commands.showTrajectory, title: "Show Trajectory", arguments: [{ sessionId: s.id }] };
+  return item;
+}
+
+function fileItem(sessionId: string, file: FileChange): vscode.TreeItem {
+  const item = new vscode.TreeItem(fileLabel(file), vscode.TreeItemCollapsibleState.None);
+  item.id = `file:${sessionId}:${file.relPath}`;
+  item.description = fileDescription(file);
+  item.resourceUri = vscode.Uri.parse(file.path);
+  item.iconPath = pendingCount(file) > 0 ? new vscode.ThemeIcon("diff") : new vscode.ThemeIcon("check");
+  item.contextValue = "zwarmChangedFile";
+  item.command = {
+    command: Commands.openFileDiff,
+    title: "Open Changes",
+    arguments: [{ sessionId, relPath: file.relPath }],
+  };
   return item;
 }

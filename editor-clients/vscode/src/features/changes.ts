@@ -1,0 +1,202 @@
+// Reviewing change sets in VS Code: `zwarm-snapshot:` documents (base and result of a
+// file) from `zwarm/fileContent`, the diff editor between them with Accept / Reject
+// lenses on each hunk waiting for a decision, keyboard commands for the hunk at the
+// cursor, and Accept All / Reject All. Applying is the daemon's `workspace/applyEdit`,
+// so Ctrl+Z undoes it; a conflict is a notification with its reason.
+
+import * as vscode from "vscode";
+import { Commands } from "../common/constants";
+import { logError } from "../common/logging";
+import type { Daemon } from "../common/server";
+import {
+  SNAPSHOT_SCHEME,
+  conflictText,
+  diffTitle,
+  hunkAt,
+  lensLine,
+  snapshotParts,
+  undecided,
+} from "../model/changes";
+import {
+  Methods,
+  type ApplyChangesResult,
+  type DiscardChangesResult,
+  type FileChange,
+  type FileContentResult,
+  type SessionChangesResult,
+} from "../protocol";
+
+export class ChangeSets implements vscode.Disposable {
+  private readonly cache = new Map<string, SessionChangesResult>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  private readonly snapshotsChanged = new vscode.EventEmitter<vscode.Uri>();
+  private readonly lensesChanged = new vscode.EventEmitter<void>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  /** A session's change set was (re)loaded. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly daemon: Daemon) {
+    const provider: vscode.TextDocumentContentProvider = {
+      onDidChange: this.snapshotsChanged.event,
+      provideTextDocumentContent: (uri) => this.content(uri),
+    };
+    const lenses: vscode.CodeLensProvider = {
+      onDidChangeCodeLenses: this.lensesChanged.event,
+      provideCodeLenses: (doc) => this.diffLenses(doc),
+    };
+    this.subscriptions.push(
+      vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, provider),
+      vscode.languages.registerCodeLensProvider({ scheme: SNAPSHOT_SCHEME }, lenses),
+      daemon.onChangesUpdated((u) => void this.load(u.sessionId)),
+    );
+  }
+
+  get(sessionId: string): SessionChangesResult | undefined {
+    return this.cache.get(sessionId);
+  }
+
+  async load(sessionId: string): Promise<SessionChangesResult | undefined> {
+    try {
+      const changes = await this.daemon.request<SessionChangesResult>(Methods.sessionChanges, { sessionId });
+      this.cache.set(changes.sessionId, changes);
+      this.changed.fire(changes.sessionId);
+      this.lensesChanged.fire();
+      for (const f of changes.files) {
+        this.snapshotsChanged.fire(vscode.Uri.parse(f.resultUri));
+      }
+      return changes;
+    } catch (error) {
+      logError(`reading the change set of ${sessionId}`, error);
+      return undefined;
+    }
+  }
+
+  private async content(uri: vscode.Uri): Promise<string> {
+    const result = await this.daemon.request<FileContentResult>(Methods.fileContent, { uri: uri.toString(true) });
+    return result.text;
+  }
+
+  private diffLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const parts = snapshotParts(doc.uri.toString(true));
+    const changes = parts && this.cache.get(parts.sessionId);
+    const file = changes?.files.find((f) => f.relPath === parts?.path);
+    if (!parts || parts.side !== "result" || !changes || !file) {
+      return [];
+    }
+    return undecided(file).flatMap((hunk) => {
+      const range = new vscode.Range(lensLine(hunk), 0, lensLine(hunk), 0);
+      const args = { sessionId: changes.sessionId, hunkIds: [hunk.id] };
+      const tag = hunk.state === "conflict" ? " (conflict)" : "";
+      return [
+        new vscode.CodeLens(range, { title: `$(check) Accept${tag}`, command: Commands.acceptHunk, arguments: [args] }),
+        new vscode.CodeLens(range, { title: "$(close) Reject", command: Commands.rejectHunk, arguments: [args] }),
+      ];
+    });
+  }
+
+  /** Open the diff editor for one file of a session (default: the first one). */
+  async openDiff(sessionId: string, relPath?: string): Promise<void> {
+    const changes = (await this.load(sessionId)) ?? this.cache.get(sessionId);
+    const file: FileChange | undefined =
+      changes?.files.find((f) => f.relPath === relPath) ?? changes?.files[0];
+    if (!changes || !file) {
+      void vscode.window.showInformationMessage(
+        `zwarm: ${changes?.note ?? "this session changed no files"}`,
+      );
+      return;
+    }
+    await vscode.commands.executeCommand(
+      "vscode.diff",
+      vscode.Uri.parse(file.baseUri),
+      vscode.Uri.parse(file.resultUri),
+      diffTitle(changes, file),
+    );
+  }
+
+  /** Accept (`apply`) or reject (`discard`) hunks; without ids, all that wait. */
+  async decide(verb: "accept" | "reject", sessionId: string, hunkIds?: string[]): Promise<boolean> {
+    const method = verb === "accept" ? Methods.applyChanges : Methods.discardChanges;
+    const result = await this.daemon.request<ApplyChangesResult | DiscardChangesResult>(method, { sessionId, hunkIds });
+    await this.load(sessionId);
+    if (result.conflicts.length > 0) {
+      void vscode.window.showWarningMessage(conflictText(result.conflicts));
+      return false;
+    }
+    return true;
+  }
+
+  /** The hunk at the cursor: in a `zwarm-snapshot:` result document, or in the file. */
+  hunkAtCursor(editor: vscode.TextEditor): { sessionId: string; hunkId: string } | undefined {
+    const line = editor.selection.active.line;
+    const parts = snapshotParts(editor.document.uri.toString(true));
+    if (parts) {
+      const file = this.cache.get(parts.sessionId)?.files.find((f) => f.relPath === parts.path);
+      const hunk = file && hunkAt(file, line, parts.side === "base" ? "base" : "result");
+      return hunk ? { sessionId: parts.sessionId, hunkId: hunk.id } : undefined;
+    }
+    const uri = editor.document.uri.toString();
+    for (const changes of this.cache.values()) {
+      const file = changes.files.find((f) => f.path === uri);
+      const hunk = file && undecided(file).find((h) => hunkAt({ ...file, hunks: [h] }, line, "base"));
+      if (hunk) {
+        return { sessionId: changes.sessionId, hunkId: hunk.id };
+      }
+    }
+    return undefined;
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+    this.changed.dispose();
+    this.snapshotsChanged.dispose();
+    this.lensesChanged.dispose();
+  }
+}
+
+type HunkArg = { sessionId?: string; hunkIds?: string[] } | undefined;
+
+/** The review commands: diff, accept / reject a hunk (lens or cursor), accept / reject all. */
+export function registerChangeCommands(changes: ChangeSets, sessionOf: (arg: unknown) => string | undefined): vscode.Disposable[] {
+  const decideHunk = (verb: "accept" | "reject") => async (arg: HunkArg) => {
+    let target = arg?.sessionId && arg.hunkIds ? { sessionId: arg.sessionId, hunkIds: arg.hunkIds } : undefined;
+    if (!target && vscode.window.activeTextEditor) {
+      const at = changes.hunkAtCursor(vscode.window.activeTextEditor);
+      target = at && { sessionId: at.sessionId, hunkIds: [at.hunkId] };
+    }
+    if (!target) {
+      void vscode.window.showInformationMessage("zwarm: no agent hunk at the cursor");
+      return;
+    }
+    await changes.decide(verb, target.sessionId, target.hunkIds);
+  };
+  const decideAll = (verb: "accept" | "reject") => async (arg: unknown) => {
+    const sessionId = sessionOf(arg);
+    if (sessionId) {
+      await changes.decide(verb, sessionId);
+    }
+  };
+  const openChanges = async (arg: unknown) => {
+    const sessionId = sessionOf(arg);
+    if (sessionId) {
+      await changes.openDiff(sessionId);
+    }
+  };
+  const guard = (fn: (arg: never) => Promise<void>) => async (arg: never) => {
+    try {
+      await fn(arg);
+    } catch (error) {
+      logError("reviewing changes", error);
+      void vscode.window.showErrorMessage(`zwarm: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return [
+    vscode.commands.registerCommand(Commands.openChanges, guard(openChanges)),
+    vscode.commands.registerCommand(Commands.openFileDiff, guard(async (arg: { sessionId: string; relPath: string }) =>
+      changes.openDiff(arg.sessionId, arg.relPath))),
+    vscode.commands.registerCommand(Commands.acceptHunk, guard(decideHunk("accept"))),
+    vscode.commands.registerCommand(Commands.rejectHunk, guard(decideHunk("reject"))),
+    vscode.commands.registerCommand(Commands.acceptAll, guard(decideAll("accept"))),
+    vscode.commands.registerCommand(Commands.rejectAll, guard(decideAll("reject"))),
+  ];
+}

@@ -1,0 +1,68 @@
+// Change sets as the client shows them: tree labels, diff titles, where each hunk's
+// Accept / Reject goes, and which hunk is at a line. Pure (no `vscode` import), so the
+// unit tests run in plain Node. Every decision stays with the daemon.
+
+import type { FileChange, Hunk, HunkConflict, SessionChangesResult } from "../protocol";
+
+export const SNAPSHOT_SCHEME = "zwarm-snapshot";
+
+/** `zwarm-snapshot:/<sessionId>/<side>/<path>` → its parts, or undefined. */
+export function snapshotParts(uri: string): { sessionId: string; side: string; path: string } | undefined {
+  const match = /^zwarm-snapshot:\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
+  return match ? { sessionId: match[1], side: match[2], path: match[3] } : undefined;
+}
+
+export function pendingCount(file: FileChange): number {
+  return file.hunks.filter((h) => h.state === "pending" || h.state === "conflict").length;
+}
+
+export function fileLabel(file: FileChange): string {
+  return file.relPath;
+}
+
+export function fileDescription(file: FileChange): string {
+  const counts = `+${file.added} −${file.removed}`;
+  const states = new Map<string, number>();
+  for (const h of file.hunks) {
+    states.set(h.state, (states.get(h.state) ?? 0) + 1);
+  }
+  const parts = [...states].map(([state, n]) => `${n} ${state}`);
+  return [counts, file.status === "modified" ? "" : file.status, ...parts].filter(Boolean).join(" · ");
+}
+
+export function diffTitle(changes: SessionChangesResult, file: FileChange): string {
+  const turns = [...new Set(file.hunks.map((h) => h.turn))].sort((a, b) => a - b);
+  const pending = pendingCount(file);
+  const state = pending ? `${pending} to review` : "reviewed";
+  return `${file.relPath} · zwarm ${changes.shortId} turn ${turns.join(",") || "-"} · ${state}`;
+}
+
+/** The hunk whose lines (on the given side) hold `line` (0-based), if any. */
+export function hunkAt(file: FileChange, line: number, side: "base" | "result"): Hunk | undefined {
+  return file.hunks.find((h) => {
+    const r = side === "base" ? h.oldRange : h.newRange;
+    const last = Math.max(r.end.line, r.start.line + 1);
+    return line >= r.start.line && line < last;
+  });
+}
+
+/** Where a hunk's Accept / Reject lens goes in the diff editor's result side. */
+export function lensLine(hunk: Hunk): number {
+  return hunk.newRange.start.line;
+}
+
+/** Which hunks still wait for a decision (those Accept / Reject lenses are shown for). */
+export function undecided(file: FileChange): Hunk[] {
+  return file.hunks.filter((h) => h.state === "pending" || h.state === "conflict");
+}
+
+export function conflictText(conflicts: HunkConflict[]): string {
+  const first = conflicts[0];
+  const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : "";
+  return `zwarm: nothing applied: hunk ${first.hunkId} conflicts (${first.reason}${first.detail ? `: ${first.detail}` : ""})${more}`;
+}
+
+export function overlapText(overlaps: { shortId: string }[]): string {
+  const ids = [...new Set(overlaps.map((o) => o.shortId))].join(", ");
+  return `zwarm: this session overlaps ${ids} on the same lines`;
+}

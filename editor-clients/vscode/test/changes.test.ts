@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import {
+  conflictText,
+  diffTitle,
+  fileDescription,
+  hunkAt,
+  lensLine,
+  overlapText,
+  snapshotParts,
+  undecided,
+} from "../src/model/changes";
+import type { FileChange, Hunk, SessionChangesResult } from "../src/protocol";
+
+const range = (start: number, end: number) => ({
+  start: { line: start, character: 0 },
+  end: { line: end, character: 0 },
+});
+
+function hunk(id: string, state: Hunk["state"], oldLines: [number, number], newLines: [number, number], turn = 1): Hunk {
+  return {
+    id, turn, state, oldRange: range(...oldLines), newRange: range(...newLines),
+    added: newLines[1] - newLines[0], removed: oldLines[1] - oldLines[0], preview: "x",
+  };
+}
+
+const file: FileChange = {
+  path: "file:///w/app.py", relPath: "app.py", status: "modified",
+  baseUri: "zwarm-snapshot:/s1/base/app.py", resultUri: "zwarm-snapshot:/s1/result/app.py",
+  added: 3, removed: 1,
+  hunks: [hunk("a", "pending", [1, 2], [1, 3]), hunk("b", "applied", [10, 10], [11, 12], 2),
+    hunk("c", "conflict", [20, 21], [21, 22])],
+};
+
+describe("change set model", () => {
+  it("reads snapshot URIs", () => {
+    expect(snapshotParts("zwarm-snapshot:/s1/result/src/app.py")).toEqual({ sessionId: "s1", side: "result", path: "src/app.py" });
+    expect(snapshotParts("file:///x")).toBeUndefined();
+  });
+
+  it("describes a file with its counts and states", () => {
+    expect(fileDescription(file)).toBe("+3 −1 · 1 pending · 1 applied · 1 conflict");
+    expect(fileDescription({ ...file, status: "added" })).toContain("added");
+  });
+
+  it("titles the diff with session, turns and what is left to review", () => {
+    const changes = { shortId: "1a2b3c4d" } as SessionChangesResult;
+    expect(diffTitle(changes, file)).toBe("app.py · zwarm 1a2b3c4d turn 1,2 · 2 to review");
+    expect(diffTitle(changes, { ...file, hunks: [file.hunks[1]] })).toContain("reviewed");
+  });
+
+  it("finds the hunk at a line on either side, and an insertion point", () => {
+    expect(hunkAt(file, 2, "result")?.id).toBe("a");
+    expect(hunkAt(file, 1, "base")?.id).toBe("a");
+    expect(hunkAt(file, 10, "base")?.id).toBe("b"); // a pure insertion sits on its line
+    expect(hunkAt(file, 5, "result")).toBeUndefined();
+  });
+
+  it("puts lenses on the hunks that wait for a decision", () => {
+    expect(undecided(file).map((h) => h.id)).toEqual(["a", "c"]);
+    expect(lensLine(file.hunks[0])).toBe(1);
+  });
+
+  it("words conflicts and overlaps", () => {
+    expect(conflictText([{ hunkId: "c", path: "file:///w/app.py", reason: "overlap", detail: "changed since" }]))
+      .toBe("zwarm: nothing applied: hunk c conflicts (overlap: changed since)");
+    expect(overlapText([{ shortId: "aaaa1111" }, { shortId: "aaaa1111" }])).toBe("zwarm: this session overlaps aaaa1111 on the same lines");
+  });
+});
