@@ -61,6 +61,7 @@ Listener = Callable[[SessionUpdated], Awaitable[None] | None]
 BUSY_TICK_S = 0.04  # ticks when file-system events are unavailable
 IDLE_TICK_S = 0.15
 READY_TIMEOUT_S = 60.0
+STOP_GRACE_S = 10.0
 BUSY_POLL_S = 1.0  # safety polls beside file-system events: a runner killed silently
 IDLE_POLL_S = 5.0
 FILE_EVENT_BATCH_MS = 60  # events are grouped for at most this long …
@@ -113,8 +114,15 @@ class SessionService:
 
     async def _settle_foreign(self) -> None:
         """Sessions zwarm wrote get their steps, usage and cost from their turn files, in
-        the background (the index is usable before), each pushed when it is read."""
+        the background (the index is usable before), each pushed when it is read; and
+        finished sessions whose change counts were never recorded get them."""
         await self._dispatch(await asyncio.to_thread(self.index.settle_foreign))
+        for session_id in self.index.ids():
+            meta = self.index.meta(session_id)
+            extra = meta.model_extra or {}
+            if extra.get("change_set") and "changes" not in extra and \
+                    not status_of(meta.status).is_active:
+                await self.review.refresh(session_id)
 
     async def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Wait for the first index build: a request that comes earlier is answered in
@@ -132,6 +140,10 @@ class SessionService:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch_task
+        # Change-set bookkeeping in flight (counts written to meta.json) finishes first, so
+        # a CLI run that ends right after a session leaves the store complete.
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=STOP_GRACE_S)
 
     async def _watch(self) -> None:
         """Refresh the index whenever the store changes on disk (inotify through
