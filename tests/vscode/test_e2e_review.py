@@ -1,0 +1,77 @@
+"""Reviewing agents' change sets in a real VS Code (code-server, driven by Chromium): the
+session's files in the Sessions view, the diff editor, Accept / Reject lenses, undo, a
+conflicting second session and the blame hover. Screenshots go to the artifacts folder;
+the README's copies of them come from here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.vscode.test_e2e import ARTIFACTS, CALC_PY, make_project, run_workbench
+
+pytestmark = pytest.mark.vscode
+
+# Two hunks, apart: the TODO line in add(), and the body of sub().
+FIRST = CALC_PY.replace("    # TODO: check that a and b are numbers\n",
+                        "    # ACCEPTED: numbers are checked by the caller\n").replace(
+    "    return a - b\n", "    return a - b  # REJECTED\n", 1)
+SECOND = CALC_PY.replace("    # TODO: check that a and b are numbers\n",
+                         "    # OTHER: a different fix\n")
+
+
+def turn(text: str) -> list[dict]:
+    return [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"write": "calc.py", "text": text},
+        {"emit": {"type": "item.completed", "item": {"id": "m", "type": "agent_message",
+                                                     "text": "done"}}},
+        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}},
+    ]
+
+
+def delegate(project: Path, env: dict[str, str], task: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "delegate", task,
+                           "--isolation", "worktree", "--wait", "--json", "--root",
+                           str(project)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "sessions", "--json",
+                             "--root", str(project)], env=env, capture_output=True, text=True,
+                            check=True)
+    return json.loads(listed.stdout)["sessions"][0]["shortId"]
+
+
+def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
+                                   monkeypatch) -> None:
+    import os
+
+    project = make_project(tmp_path)
+    (project / ".zwarm" / "config.toml").write_text('[sessions]\nisolation = "worktree"\n')
+    scenario(turn(FIRST), turn(SECOND))
+    env = dict(os.environ)
+    first = delegate(project, env, "first")
+    second = delegate(project, env, "second")
+    assert (project / "calc.py").read_text() == CALC_PY  # worktrees: nothing applied yet
+
+    artifacts = ARTIFACTS / "review"
+    seen, _ = run_workbench(tmp_path, project, "drive_review.js", artifacts,
+                            {"FIRST_SHORT": first, "SECOND_SHORT": second})
+    texts = seen["texts"]
+    assert "+" in texts["fileRow"] and "2 pending" in texts["fileRow"], texts["fileRow"]
+    assert f"zwarm {first}" in texts["diffTitle"] and "to review" in texts["diffTitle"]
+    assert "Accept" in texts["diffLenses"] and "Reject" in texts["diffLenses"]
+    assert "1 applied" in texts["fileRowDecided"] and "1 discarded" in texts["fileRowDecided"]
+    assert "ACCEPTED" in texts["afterAccept"] and "# mine" in texts["afterAccept"]
+    assert "REJECTED" not in texts["afterAccept"]
+    assert "ACCEPTED" not in texts["afterUndo"] and "# mine" in texts["afterUndo"]
+    saved = (project / "calc.py").read_text()
+    assert "ACCEPTED" in saved and "# mine" in saved and "REJECTED" not in saved
+    assert "OTHER" not in saved and "overlap" in texts["conflict"]
+    assert f"written by codex session {first}" in texts["hover"] or \
+        f"written by codex session `{first}`" in texts["hover"], texts["hover"]
+    for name in ("review-02-diff", "review-03-decided", "review-04-conflict"):
+        assert (artifacts / f"{name}.png").stat().st_size > 10_000
