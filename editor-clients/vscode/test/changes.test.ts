@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
+  changesTitle,
   conflictText,
   diffTitle,
   fileDescription,
   hunkAt,
   lensLine,
+  movedHunks,
+  movedText,
   overlapText,
+  skippedText,
   snapshotParts,
   undecided,
 } from "../src/model/changes";
@@ -64,5 +68,31 @@ describe("change set model", () => {
     expect(conflictText([{ hunkId: "c", path: "file:///w/app.py", reason: "overlap", detail: "changed since" }]))
       .toBe("zwarm: nothing applied: hunk c conflicts (overlap: changed since)");
     expect(overlapText([{ shortId: "aaaa1111" }, { shortId: "aaaa1111" }])).toBe("zwarm: this session overlaps aaaa1111 on the same lines");
+  });
+
+  it("titles a whole session's changes", () => {
+    const changes = { shortId: "1a2b3c4d", files: [file, { ...file, relPath: "b.py", hunks: [] }] } as unknown as SessionChangesResult;
+    expect(changesTitle(changes)).toBe("zwarm 1a2b3c4d · 2 files · 2 to review");
+  });
+
+  it("refuses a lens drawn before its hunk was decided elsewhere", () => {
+    const changes = { files: [file] } as unknown as SessionChangesResult;
+    // Drawn pending, still pending (or now conflicting): the click goes through.
+    expect(movedHunks(changes, { sessionId: "s1", hunkIds: ["a"], drawnAs: "pending" })).toEqual([]);
+    expect(movedHunks(changes, { sessionId: "s1", hunkIds: ["c"], drawnAs: "pending" })).toEqual([]);
+    // Drawn pending, applied meanwhile: a Reject now would take the accept back.
+    const moved = movedHunks(changes, { sessionId: "s1", hunkIds: ["b"], drawnAs: "pending" });
+    expect(moved).toEqual([{ hunkId: "b", now: "applied" }]);
+    expect(movedText(moved)).toBe("zwarm: nothing done: hunk b was applied meanwhile; the view is up to date now");
+    // Gone from the change set (a daemon restarted with other ids, a session cleaned).
+    expect(movedHunks(changes, { sessionId: "s1", hunkIds: ["zz"] })).toEqual([{ hunkId: "zz", now: undefined }]);
+    expect(movedText([{ hunkId: "zz" }])).toContain("no longer in the session's change set");
+    // A key on an applied hunk (no drawn state) may still reject it.
+    expect(movedHunks(changes, { sessionId: "s1", hunkIds: ["b"] })).toEqual([]);
+  });
+
+  it("words hunks the daemon skipped", () => {
+    expect(skippedText([{ hunkId: "0123456789ab", reason: "already applied" }, { hunkId: "x", reason: "r" }]))
+      .toBe("zwarm: nothing done: hunk 01234567: already applied (and 1 more)");
   });
 });

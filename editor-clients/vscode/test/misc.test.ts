@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { byStatus, isDecoratable } from "../src/model/decorations";
 import { describeError, isMethodNotFound } from "../src/model/errors";
-import { checkText, delegatedText, orderDelegateActions, peekText, replyText } from "../src/model/results";
+import { checkText, delegatedText, peekText, replyText } from "../src/model/results";
 import { sessionIdFromQuery, trajectoryUriParts } from "../src/model/trajectoryUri";
 import type { Decoration } from "../src/protocol";
 
@@ -85,17 +85,5 @@ describe("result texts", () => {
     expect(replyText("hi")).toBe("hi");
     expect(replyText({ reply: "ok", other: 1 })).toBe("ok");
     expect(replyText({ n: 1 })).toBe('{"n":1}');
-  });
-
-  it("puts the preferred adapter's delegate action first", () => {
-    const actions = [
-      { title: "Delegate this to Codex", arguments: [{ adapter: "codex" }] },
-      { title: "Delegate this to Claude", arguments: [{ adapter: "claude" }] },
-    ];
-    expect(orderDelegateActions(actions, "claude").map((a) => a.title)).toEqual([
-      "Delegate this to Claude",
-      "Delegate this to Codex",
-    ]);
-    expect(orderDelegateActions(actions, "")).toBe(actions);
   });
 });

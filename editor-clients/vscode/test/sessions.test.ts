@@ -4,8 +4,10 @@ import {
   groupSessions,
   oneLine,
   pickRow,
+  reviewText,
   sessionDescription,
   sessionIdFromArg,
+  sessionTooltip,
   statusBarText,
   statusBarTooltip,
   statusLook,
@@ -46,6 +48,22 @@ describe("labels and looks", () => {
   it("describes a session by adapter, id, status and latest step", () => {
     const s = summary({ latestStep: "ran  `pytest`\n ok", needsAttention: true, status: "completed" });
     expect(sessionDescription(s)).toBe("codex 01234567 · completed · needs attention · ran `pytest` ok");
+  });
+
+  it("says what is left to review and which live session overlaps", () => {
+    const changes = { files: 1, pending: 2, applied: 1, discarded: 0, conflict: 1, known: true };
+    const overlap = {
+      sessionId: "9f8e7d6c00", shortId: "9f8e7d6c", path: "file:///w/calc.py",
+      range: { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } },
+    };
+    const s = summary({ status: "completed", changes, overlaps: [overlap, overlap], isolation: "worktree" });
+    expect(reviewText(s)).toBe("3 to review · ⚠ overlaps 9f8e7d6c");
+    expect(sessionDescription(s)).toBe("codex 01234567 · completed · 3 to review · ⚠ overlaps 9f8e7d6c");
+    expect(sessionTooltip(s)).toContain("1 file changed in its own worktree: 2 pending, 1 applied, 0 discarded, 1 conflicting");
+    expect(sessionTooltip(s)).toContain("⚠ overlaps 9f8e7d6c in `calc.py` line 5");
+    expect(reviewText(summary({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe("");
+    expect(reviewText(summary({ changes: { ...changes, known: false } }))).toBe("changes unknown");
+    expect(sessionTooltip(summary({ changes: { ...changes, known: false } }))).toContain("changes unknown (made outside zwarm-ls)");
   });
 
   it("shows the error of a failed session", () => {

@@ -40,6 +40,3 @@ export const ContextKeys = {
   serverRunning: "zwarm-ls.serverRunning",
   hasSessions: "zwarm-ls.hasSessions",
 } as const;
-
-/** The server command every code action for a delegation carries. */
-export const SERVER_DELEGATE_COMMAND = "zwarm.delegate";

@@ -3,26 +3,22 @@
 
 import * as vscode from "vscode";
 import {
-  CodeActionRequest,
-  CodeActionTriggerKind,
   DidChangeConfigurationNotification,
-  ExecuteCommandRequest,
   LanguageClient,
   State,
   type ClientCapabilities,
-  type Command,
-  type CodeAction,
   type FeatureState,
   type LanguageClientOptions,
   type ServerOptions,
   type StaticFeature,
 } from "vscode-languageclient/node";
-import { CLIENT_ID, CLIENT_NAME, ContextKeys, SERVER_DELEGATE_COMMAND } from "./constants";
+import { CLIENT_ID, CLIENT_NAME, ContextKeys } from "./constants";
 import { logError, logInfo, outputChannel } from "./logging";
 import { resolveServerCommand, ServerNotFound } from "./python";
 import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
 import {
   Methods,
+  type Anchor,
   type ChangesUpdated,
   type ChatAnswer,
   type ChatQuestion,
@@ -170,38 +166,13 @@ export class Daemon implements vscode.Disposable {
     return this.client.sendRequest<R>(method, params);
   }
 
-  /**
-   * The daemon's "Delegate this to …" code actions for a selection. The daemon writes the
-   * task text (file, range, code) and the anchor, so every client asks it the same way.
-   */
-  async delegateActions(document: vscode.TextDocument, range: vscode.Range): Promise<Command[]> {
-    const client = this.client;
-    if (!client || !this.isRunning) {
-      throw new DaemonNotRunning();
-    }
-    const answer = await client.sendRequest(CodeActionRequest.type, {
-      textDocument: { uri: client.code2ProtocolConverter.asUri(document.uri) },
-      range: client.code2ProtocolConverter.asRange(range),
-      context: { diagnostics: [], triggerKind: CodeActionTriggerKind.Invoked },
-    });
-    const commands: Command[] = [];
-    for (const item of answer ?? []) {
-      const command = "command" in item && typeof item.command === "object" ? (item as CodeAction).command : (item as Command);
-      if (command?.command === SERVER_DELEGATE_COMMAND) {
-        commands.push(command);
-      }
-    }
-    return commands;
-  }
-
-  async executeServerCommand<R>(command: Command): Promise<R> {
+  /** A document range as the daemon knows it (the URI exactly as the client sent it). */
+  anchorOf(document: vscode.TextDocument, range: vscode.Range): Anchor {
     if (!this.client || !this.isRunning) {
       throw new DaemonNotRunning();
     }
-    return (await this.client.sendRequest(ExecuteCommandRequest.type, {
-      command: command.command,
-      arguments: command.arguments,
-    })) as R;
+    const c2p = this.client.code2ProtocolConverter;
+    return { uri: c2p.asUri(document.uri), range: c2p.asRange(range) };
   }
 
   dispose(): void {

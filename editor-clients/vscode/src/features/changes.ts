@@ -10,19 +10,26 @@ import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
 import {
   SNAPSHOT_SCHEME,
+  changesTitle,
   conflictText,
   diffTitle,
   hunkAt,
   lensLine,
+  movedHunks,
+  movedText,
+  skippedText,
   snapshotParts,
   undecided,
+  type HunkTarget,
 } from "../model/changes";
+import { describeError, isSessionNotFound } from "../model/errors";
 import {
   Methods,
   type ApplyChangesResult,
   type DiscardChangesResult,
   type FileChange,
   type FileContentResult,
+  type HunkState,
   type SessionChangesResult,
 } from "../protocol";
 
@@ -49,6 +56,12 @@ export class ChangeSets implements vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, provider),
       vscode.languages.registerCodeLensProvider({ scheme: SNAPSHOT_SCHEME }, lenses),
       daemon.onChangesUpdated((u) => void this.load(u.sessionId)),
+      // A restarted daemon may know other states (or sessions): forget, and ask again.
+      daemon.onDidChangeRunning((running) => {
+        if (running && this.cache.size > 0) {
+          this.forgetAll();
+        }
+      }),
     );
   }
 
@@ -68,8 +81,19 @@ export class ChangeSets implements vscode.Disposable {
       return changes;
     } catch (error) {
       logError(`reading the change set of ${sessionId}`, error);
+      if (isSessionNotFound(error) && this.cache.delete(sessionId)) {
+        // Deleted meanwhile: its files and lenses go away with it.
+        this.changed.fire(sessionId);
+        this.lensesChanged.fire();
+      }
       return undefined;
     }
+  }
+
+  private forgetAll(): void {
+    this.cache.clear();
+    this.changed.fire("");
+    this.lensesChanged.fire();
   }
 
   private async content(uri: vscode.Uri): Promise<string> {
@@ -86,7 +110,7 @@ export class ChangeSets implements vscode.Disposable {
     }
     return undecided(file).flatMap((hunk) => {
       const range = new vscode.Range(lensLine(hunk), 0, lensLine(hunk), 0);
-      const args = { sessionId: changes.sessionId, hunkIds: [hunk.id] };
+      const args: HunkTarget = { sessionId: changes.sessionId, hunkIds: [hunk.id], drawnAs: hunk.state };
       const tag = hunk.state === "conflict" ? " (conflict)" : "";
       return [
         new vscode.CodeLens(range, { title: `$(check) Accept${tag}`, command: Commands.acceptHunk, arguments: [args] }),
@@ -95,14 +119,28 @@ export class ChangeSets implements vscode.Disposable {
     });
   }
 
-  /** Open the diff editor for one file of a session (default: the first one). */
+  /**
+   * Open a session's changes: one file in the diff editor (`relPath`, or the only file),
+   * or every file in the multi-file diff.
+   */
   async openDiff(sessionId: string, relPath?: string): Promise<void> {
     const changes = (await this.load(sessionId)) ?? this.cache.get(sessionId);
-    const file: FileChange | undefined =
-      changes?.files.find((f) => f.relPath === relPath) ?? changes?.files[0];
-    if (!changes || !file) {
-      void vscode.window.showInformationMessage(
-        `zwarm: ${changes?.note ?? "this session changed no files"}`,
+    if (!changes || changes.files.length === 0) {
+      void vscode.window.showInformationMessage(`zwarm: ${changes?.note ?? "this session changed no files"}`);
+      return;
+    }
+    const file: FileChange | undefined = relPath === undefined
+      ? (changes.files.length === 1 ? changes.files[0] : undefined)
+      : changes.files.find((f) => f.relPath === relPath);
+    if (relPath !== undefined && !file) {
+      void vscode.window.showInformationMessage(`zwarm: session ${changes.shortId} no longer changes ${relPath}`);
+      return;
+    }
+    if (!file) {
+      await vscode.commands.executeCommand(
+        "vscode.changes",
+        changesTitle(changes),
+        changes.files.map((f) => [vscode.Uri.parse(f.path), vscode.Uri.parse(f.baseUri), vscode.Uri.parse(f.resultUri)]),
       );
       return;
     }
@@ -114,33 +152,57 @@ export class ChangeSets implements vscode.Disposable {
     );
   }
 
-  /** Accept (`apply`) or reject (`discard`) hunks; without ids, all that wait. */
-  async decide(verb: "accept" | "reject", sessionId: string, hunkIds?: string[]): Promise<boolean> {
+  /**
+   * Accept (`apply`) or reject (`discard`) hunks; without ids, all that wait. A target
+   * drawn in a state the hunk has left (decided in another editor, a restarted daemon, a
+   * deleted session) is refused before anything is sent, so nothing is decided twice.
+   */
+  async decide(verb: "accept" | "reject", target: HunkTarget | { sessionId: string; hunkIds?: undefined }): Promise<boolean> {
+    const { sessionId, hunkIds } = target;
+    if (hunkIds) {
+      // Without a fresh change set (daemon down, session gone) the request itself says why.
+      const fresh = await this.load(sessionId);
+      const moved = fresh ? movedHunks(fresh, target) : [];
+      if (moved.length > 0) {
+        void vscode.window.showInformationMessage(movedText(moved));
+        return false;
+      }
+    }
     const method = verb === "accept" ? Methods.applyChanges : Methods.discardChanges;
-    const result = await this.daemon.request<ApplyChangesResult | DiscardChangesResult>(method, { sessionId, hunkIds });
-    await this.load(sessionId);
+    let result: ApplyChangesResult | DiscardChangesResult;
+    try {
+      result = await this.daemon.request<ApplyChangesResult | DiscardChangesResult>(method, { sessionId, hunkIds });
+    } finally {
+      // Whatever the answer (an error included), the view shows the daemon's state.
+      await this.load(sessionId);
+    }
     if (result.conflicts.length > 0) {
       void vscode.window.showWarningMessage(conflictText(result.conflicts));
+      return false;
+    }
+    const done = "applied" in result ? result.applied : result.discarded;
+    if (done.length === 0 && result.skipped.length > 0) {
+      void vscode.window.showInformationMessage(skippedText(result.skipped));
       return false;
     }
     return true;
   }
 
   /** The hunk at the cursor: in a `zwarm-snapshot:` result document, or in the file. */
-  hunkAtCursor(editor: vscode.TextEditor): { sessionId: string; hunkId: string } | undefined {
+  hunkAtCursor(editor: vscode.TextEditor): { sessionId: string; hunkId: string; state: HunkState } | undefined {
     const line = editor.selection.active.line;
     const parts = snapshotParts(editor.document.uri.toString(true));
     if (parts) {
       const file = this.cache.get(parts.sessionId)?.files.find((f) => f.relPath === parts.path);
       const hunk = file && hunkAt(file, line, parts.side === "base" ? "base" : "result");
-      return hunk ? { sessionId: parts.sessionId, hunkId: hunk.id } : undefined;
+      return hunk ? { sessionId: parts.sessionId, hunkId: hunk.id, state: hunk.state } : undefined;
     }
     const uri = editor.document.uri.toString();
     for (const changes of this.cache.values()) {
       const file = changes.files.find((f) => f.path === uri);
       const hunk = file && undecided(file).find((h) => hunkAt({ ...file, hunks: [h] }, line, "base"));
       if (hunk) {
-        return { sessionId: changes.sessionId, hunkId: hunk.id };
+        return { sessionId: changes.sessionId, hunkId: hunk.id, state: hunk.state };
       }
     }
     return undefined;
@@ -154,26 +216,27 @@ export class ChangeSets implements vscode.Disposable {
   }
 }
 
-type HunkArg = { sessionId?: string; hunkIds?: string[] } | undefined;
+type HunkArg = Partial<HunkTarget> | undefined;
 
 /** The review commands: diff, accept / reject a hunk (lens or cursor), accept / reject all. */
 export function registerChangeCommands(changes: ChangeSets, sessionOf: (arg: unknown) => string | undefined): vscode.Disposable[] {
   const decideHunk = (verb: "accept" | "reject") => async (arg: HunkArg) => {
-    let target = arg?.sessionId && arg.hunkIds ? { sessionId: arg.sessionId, hunkIds: arg.hunkIds } : undefined;
+    let target: HunkTarget | undefined =
+      arg?.sessionId && arg.hunkIds ? { sessionId: arg.sessionId, hunkIds: arg.hunkIds, drawnAs: arg.drawnAs } : undefined;
     if (!target && vscode.window.activeTextEditor) {
       const at = changes.hunkAtCursor(vscode.window.activeTextEditor);
-      target = at && { sessionId: at.sessionId, hunkIds: [at.hunkId] };
+      target = at && { sessionId: at.sessionId, hunkIds: [at.hunkId], drawnAs: at.state };
     }
     if (!target) {
       void vscode.window.showInformationMessage("zwarm: no agent hunk at the cursor");
       return;
     }
-    await changes.decide(verb, target.sessionId, target.hunkIds);
+    await changes.decide(verb, target);
   };
   const decideAll = (verb: "accept" | "reject") => async (arg: unknown) => {
     const sessionId = sessionOf(arg);
     if (sessionId) {
-      await changes.decide(verb, sessionId);
+      await changes.decide(verb, { sessionId });
     }
   };
   const openChanges = async (arg: unknown) => {
@@ -182,21 +245,21 @@ export function registerChangeCommands(changes: ChangeSets, sessionOf: (arg: unk
       await changes.openDiff(sessionId);
     }
   };
-  const guard = (fn: (arg: never) => Promise<void>) => async (arg: never) => {
+  const guard = (action: string, method: string, fn: (arg: never) => Promise<void>) => async (arg: never) => {
     try {
       await fn(arg);
     } catch (error) {
-      logError("reviewing changes", error);
-      void vscode.window.showErrorMessage(`zwarm: ${error instanceof Error ? error.message : String(error)}`);
+      logError(action, error);
+      void vscode.window.showErrorMessage(describeError(action, method, error));
     }
   };
   return [
-    vscode.commands.registerCommand(Commands.openChanges, guard(openChanges)),
-    vscode.commands.registerCommand(Commands.openFileDiff, guard(async (arg: { sessionId: string; relPath: string }) =>
-      changes.openDiff(arg.sessionId, arg.relPath))),
-    vscode.commands.registerCommand(Commands.acceptHunk, guard(decideHunk("accept"))),
-    vscode.commands.registerCommand(Commands.rejectHunk, guard(decideHunk("reject"))),
-    vscode.commands.registerCommand(Commands.acceptAll, guard(decideAll("accept"))),
-    vscode.commands.registerCommand(Commands.rejectAll, guard(decideAll("reject"))),
+    vscode.commands.registerCommand(Commands.openChanges, guard("opening the changes", Methods.sessionChanges, openChanges)),
+    vscode.commands.registerCommand(Commands.openFileDiff, guard("opening the diff", Methods.fileContent,
+      async (arg: { sessionId: string; relPath: string }) => changes.openDiff(arg.sessionId, arg.relPath))),
+    vscode.commands.registerCommand(Commands.acceptHunk, guard("accepting the hunk", Methods.applyChanges, decideHunk("accept"))),
+    vscode.commands.registerCommand(Commands.rejectHunk, guard("rejecting the hunk", Methods.discardChanges, decideHunk("reject"))),
+    vscode.commands.registerCommand(Commands.acceptAll, guard("accepting the changes", Methods.applyChanges, decideAll("accept"))),
+    vscode.commands.registerCommand(Commands.rejectAll, guard("rejecting the changes", Methods.discardChanges, decideAll("reject"))),
   ];
 }

@@ -10,7 +10,8 @@ import { readSettings } from "../common/settings";
 import { describeError } from "../model/errors";
 import { overlapText } from "../model/changes";
 import { orchestrateText } from "../model/orchestrator";
-import { checkText, delegatedText, orderDelegateActions, peekText, replyText } from "../model/results";
+import { agentPicks, delegateParams } from "../model/delegate";
+import { checkText, delegatedText, peekText, replyText } from "../model/results";
 import { isActive, pickRow, sessionIdFromArg } from "../model/sessions";
 import {
   Methods,
@@ -99,20 +100,12 @@ async function delegateTask(deps: Deps): Promise<void> {
   if (!task) {
     return;
   }
-  const adapters = [
-    { label: "Default", description: "the daemon's default agent", adapter: "" },
-    { label: "Codex", description: "Codex CLI", adapter: "codex" },
-    { label: "Claude", description: "Claude Code CLI", adapter: "claude" },
-  ];
-  const preferred = readSettings().defaultAdapter;
-  const picked = await vscode.window.showQuickPick(
-    preferred ? [...adapters.filter((a) => a.adapter === preferred), ...adapters.filter((a) => a.adapter !== preferred)] : adapters,
-    { title: "zwarm: which agent?" },
-  );
+  const settings = readSettings();
+  const picked = await vscode.window.showQuickPick(agentPicks(settings.defaultAdapter), { title: "zwarm: which agent?" });
   if (!picked) {
     return;
   }
-  const params = picked.adapter ? { task, adapter: picked.adapter } : { task };
+  const params = delegateParams({ task, adapter: picked.adapter, isolation: settings.isolation });
   const result = await deps.daemon.request<DelegateResult>(Methods.delegate, params);
   announceDelegated(deps, result);
 }
@@ -130,29 +123,35 @@ function announceDelegated(deps: Deps, result: DelegateResult): void {
   });
 }
 
+/**
+ * The selection goes to the daemon as a range: the daemon writes the task text for the
+ * code (the same text for every editor); the user's words, if any, are the instruction.
+ */
 async function delegateSelection(deps: Deps): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.selection.isEmpty) {
     void vscode.window.showWarningMessage("zwarm: select the code to delegate first.");
     return;
   }
-  const found = await deps.daemon.delegateActions(editor.document, editor.selection);
-  const actions = orderDelegateActions(found, readSettings().defaultAdapter);
-  if (actions.length === 0) {
-    void vscode.window.showWarningMessage("zwarm: the daemon offered no delegation for this selection.");
+  // Taken now: the pickers below take the focus, and the cursor may move meanwhile.
+  const selection = deps.daemon.anchorOf(editor.document, editor.selection);
+  const settings = readSettings();
+  const picked = await vscode.window.showQuickPick(agentPicks(settings.defaultAdapter, "Delegate this to "), {
+    title: "zwarm: Delegate Selection",
+  });
+  if (!picked) {
     return;
   }
-  const chosen =
-    actions.length === 1
-      ? actions[0]
-      : (await vscode.window.showQuickPick(
-          actions.map((command) => ({ label: command.title, command })),
-          { title: "zwarm: Delegate Selection" },
-        ))?.command;
-  if (!chosen) {
+  const instruction = await vscode.window.showInputBox({
+    title: `zwarm: ${picked.label}`,
+    prompt: "What should the agent do with the selected code? Leave empty: what its comments (TODO, FIXME) ask.",
+    ignoreFocusOut: true,
+  });
+  if (instruction === undefined) {
     return;
   }
-  const result = await deps.daemon.executeServerCommand<DelegateResult>(chosen);
+  const params = delegateParams({ task: instruction, adapter: picked.adapter, isolation: settings.isolation, selection });
+  const result = await deps.daemon.request<DelegateResult>(Methods.delegate, params);
   announceDelegated(deps, result);
 }
 
@@ -252,7 +251,7 @@ export function registerCommands(deps: Deps): vscode.Disposable[] {
     vscode.commands.registerCommand(id, (arg: unknown) => guarded(action, method, () => body(arg)));
   return [
     on(Commands.delegateTask, "delegating", Methods.delegate, () => delegateTask(deps)),
-    on(Commands.delegateSelection, "delegating the selection", "zwarm.delegate", () => delegateSelection(deps)),
+    on(Commands.delegateSelection, "delegating the selection", Methods.delegate, () => delegateSelection(deps)),
     on(Commands.peek, "peek", Methods.peek, (a) => peek(deps, a)),
     on(Commands.check, "check", Methods.check, (a) => check(deps, a)),
     on(Commands.showTrajectory, "showing the trajectory", Methods.render, (a) => showTrajectory(deps, a)),

@@ -2,7 +2,7 @@
 // Accept / Reject goes, and which hunk is at a line. Pure (no `vscode` import), so the
 // unit tests run in plain Node. Every decision stays with the daemon.
 
-import type { FileChange, Hunk, HunkConflict, SessionChangesResult } from "../protocol";
+import type { FileChange, Hunk, HunkConflict, HunkState, SessionChangesResult, SkippedHunk } from "../protocol";
 
 export const SNAPSHOT_SCHEME = "zwarm-snapshot";
 
@@ -37,6 +37,13 @@ export function diffTitle(changes: SessionChangesResult, file: FileChange): stri
   return `${file.relPath} · zwarm ${changes.shortId} turn ${turns.join(",") || "-"} · ${state}`;
 }
 
+/** The title of the multi-file diff of a whole session. */
+export function changesTitle(changes: SessionChangesResult): string {
+  const pending = changes.files.reduce((n, f) => n + pendingCount(f), 0);
+  const files = `${changes.files.length} file${changes.files.length === 1 ? "" : "s"}`;
+  return `zwarm ${changes.shortId} · ${files} · ${pending ? `${pending} to review` : "reviewed"}`;
+}
+
 /** The hunk whose lines (on the given side) hold `line` (0-based), if any. */
 export function hunkAt(file: FileChange, line: number, side: "base" | "result"): Hunk | undefined {
   return file.hunks.find((h) => {
@@ -54,6 +61,46 @@ export function lensLine(hunk: Hunk): number {
 /** Which hunks still wait for a decision (those Accept / Reject lenses are shown for). */
 export function undecided(file: FileChange): Hunk[] {
   return file.hunks.filter((h) => h.state === "pending" || h.state === "conflict");
+}
+
+/**
+ * What a lens or a key acts on: the hunks, and the state they were drawn in. The state lets
+ * the client refuse a click on a lens drawn before the hunk was decided elsewhere (a stale
+ * Reject would otherwise take back a hunk that was just accepted).
+ */
+export interface HunkTarget {
+  sessionId: string;
+  hunkIds: string[];
+  drawnAs?: HunkState;
+}
+
+const isUndecided = (state: HunkState) => state === "pending" || state === "conflict";
+
+/** The target's hunks that are gone from the change set or were decided since drawn. */
+export function movedHunks(changes: SessionChangesResult, target: HunkTarget): { hunkId: string; now?: HunkState }[] {
+  const hunks = new Map(changes.files.flatMap((f) => f.hunks.map((h) => [h.id, h] as const)));
+  const moved: { hunkId: string; now?: HunkState }[] = [];
+  for (const hunkId of target.hunkIds) {
+    const now = hunks.get(hunkId)?.state;
+    const drawn = target.drawnAs;
+    if (!now || (drawn && now !== drawn && !(isUndecided(now) && isUndecided(drawn)))) {
+      moved.push({ hunkId, now });
+    }
+  }
+  return moved;
+}
+
+export function movedText(moved: { hunkId: string; now?: HunkState }[]): string {
+  const first = moved[0];
+  const what = first.now ? `was ${first.now} meanwhile` : "is no longer in the session's change set";
+  return `zwarm: nothing done: hunk ${first.hunkId.slice(0, 8)} ${what}; the view is up to date now`;
+}
+
+/** Hunks the daemon left alone (already decided, for example), when nothing else happened. */
+export function skippedText(skipped: SkippedHunk[]): string {
+  const first = skipped[0];
+  const more = skipped.length > 1 ? ` (and ${skipped.length - 1} more)` : "";
+  return `zwarm: nothing done: hunk ${first.hunkId.slice(0, 8)}: ${first.reason}${more}`;
 }
 
 export function conflictText(conflicts: HunkConflict[]): string {

@@ -1,6 +1,8 @@
 // Turning a failed request into a sentence for the person in the editor.
 
 export const METHOD_NOT_FOUND = -32601;
+/** zwarm_ls/errors.py SESSION_NOT_FOUND: the session was deleted (or never existed). */
+export const SESSION_NOT_FOUND = -32001;
 
 interface RpcErrorLike {
   code?: unknown;
@@ -18,6 +20,10 @@ function hintOf(data: unknown): string | undefined {
 
 export function isMethodNotFound(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as RpcErrorLike).code === METHOD_NOT_FOUND;
+}
+
+export function isSessionNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as RpcErrorLike).code === SESSION_NOT_FOUND;
 }
 
 /** "zwarm: <what failed>: <daemon's message> (<daemon's hint>)". */

@@ -34,24 +34,3 @@ export function replyText(result: unknown): string {
   }
   return JSON.stringify(result);
 }
-
-interface DelegateCommandLike {
-  title: string;
-  arguments?: unknown[];
-}
-
-function adapterOf(c: DelegateCommandLike): string | undefined {
-  const arg = c.arguments?.[0];
-  if (arg && typeof arg === "object" && "adapter" in arg && typeof arg.adapter === "string") {
-    return arg.adapter;
-  }
-  return undefined;
-}
-
-/** The daemon's delegate actions with the preferred adapter's first, order otherwise kept. */
-export function orderDelegateActions<T extends DelegateCommandLike>(actions: T[], preferred: string): T[] {
-  if (!preferred) {
-    return actions;
-  }
-  return [...actions.filter((a) => adapterOf(a) === preferred), ...actions.filter((a) => adapterOf(a) !== preferred)];
-}

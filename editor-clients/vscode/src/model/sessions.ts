@@ -74,12 +74,32 @@ export function sessionLabel(s: SessionSummary): string {
   return oneLine(s.task, 60);
 }
 
-/** The grey text after the label: who runs it and what it did last. */
+/** What is left to review and who else works on the same lines, in a few words. */
+export function reviewText(s: SessionSummary): string {
+  const parts: string[] = [];
+  const c = s.changes;
+  if (c && !c.known) {
+    parts.push("changes unknown");
+  } else if (c && c.pending + c.conflict > 0) {
+    parts.push(`${c.pending + c.conflict} to review`);
+  }
+  const overlapping = [...new Set(s.overlaps.map((o) => o.shortId))];
+  if (overlapping.length > 0) {
+    parts.push(`⚠ overlaps ${overlapping.join(", ")}`);
+  }
+  return parts.join(" · ");
+}
+
+/** The grey text after the label: who runs it, what is left to review, what it did last. */
 export function sessionDescription(s: SessionSummary): string {
   const latest = s.status === "failed" && s.error ? s.error : (s.activity ?? s.latestStep);
   const parts = [`${s.adapter} ${s.shortId}`, s.status];
   if (s.needsAttention) {
     parts.push("needs attention");
+  }
+  const review = reviewText(s);
+  if (review) {
+    parts.push(review);
   }
   if (latest) {
     parts.push(oneLine(latest, 50));
@@ -96,6 +116,16 @@ export function sessionTooltip(s: SessionSummary): string {
     "",
     `model \`${s.model}\` · turn ${s.turn} · ${s.stepCount} steps`,
   ];
+  const c = s.changes;
+  if (c && !c.known) {
+    lines.push("", "changes unknown (made outside zwarm-ls)");
+  } else if (c) {
+    const where = s.isolation === "worktree" ? "in its own worktree" : "in place";
+    lines.push("", `${c.files} file${c.files === 1 ? "" : "s"} changed ${where}: ${c.pending} pending, ${c.applied} applied, ${c.discarded} discarded, ${c.conflict} conflicting`);
+  }
+  for (const o of s.overlaps) {
+    lines.push("", `⚠ overlaps ${o.shortId} in \`${o.path.replace(/^.*\//, "")}\` line ${o.range.start.line + 1}`);
+  }
   if (s.latestMessage) {
     lines.push("", `> ${oneLine(s.latestMessage, 200)}`);
   }
