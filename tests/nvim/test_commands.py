@@ -13,8 +13,9 @@ ZWARM39_STORE = REPO / "tests" / "test_data" / "zwarm39_store" / ".zwarm"
 def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
     result = nvim.run("commands.lua")
 
-    assert result["subcommands"] == ["check", "converse", "delegate", "end", "orchestrate",
-                                     "peek", "pilot", "sessions", "trajectory"]
+    assert result["subcommands"] == ["accept", "blame", "changes", "check", "converse",
+                                     "delegate", "diff", "end", "orchestrate", "peek", "pilot",
+                                     "reject", "sessions", "trajectory", "trust"]
     assert result["adapters"] == ["@codex", "@claude"]
     session = result["session"]
     short = session["shortId"]
@@ -39,7 +40,7 @@ def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
     assert result["pilot_buffer"][:3] == ["## You", "", "hello"]
     assert result["missing"] == ("zwarm/notThere is not available in this zwarm-ls yet; "
                                  "update the daemon")
-    assert result["usage"].startswith("usage: :Zwarm {check|converse|delegate|end|")
+    assert result["usage"].startswith("usage: :Zwarm {accept|blame|changes|check|converse|delegate|diff|end|")
 
 
 def test_id_completion_asks_the_daemon(nvim: Nvim) -> None:

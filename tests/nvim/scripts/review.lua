@@ -42,7 +42,7 @@ T.run(function()
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
   vim.cmd("normal ]z")
   T.results.first_hunk_line = vim.fn.line(".")
-  T.results.signs = #vim.api.nvim_buf_get_extmarks(buf, review.ns, 0, -1, {})
+  T.results.signs = #review.mark_ids(buf, "signs")
 
   local reviewed = T.capture("ZwarmReviewed")
   vim.cmd("Zwarm accept")
@@ -77,12 +77,12 @@ T.run(function()
   vim.api.nvim_set_current_buf(buf)
   vim.cmd("Zwarm blame")
   T.wait("blame virtual text", function()
-    return #vim.api.nvim_buf_get_extmarks(buf, review.blame_ns, 0, -1, {}) > 0
+    return #review.mark_ids(buf, "blame") > 0
   end)
   local blamed = {}
-  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, review.blame_ns, 0, -1,
-    { details = true })) do
-    blamed[#blamed + 1] = { row = m[2], text = m[4].virt_text[1][1] }
+  for _, id in ipairs(review.mark_ids(buf, "blame")) do
+    local m = vim.api.nvim_buf_get_extmark_by_id(buf, review.ns, id, { details = true })
+    blamed[#blamed + 1] = { row = m[1], text = m[3].virt_text[1][1] }
   end
   T.results.blame = blamed
 

@@ -39,7 +39,7 @@ local function create_autocmds()
       inline.refresh_all(args.data.client_id)
     end,
   })
-  au({ "BufReadPost", "BufEnter" }, {
+  au("BufWinEnter", {
     group = group,
     callback = function(args)
       require("zwarm.review").draw(args.buf)

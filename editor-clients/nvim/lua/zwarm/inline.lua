@@ -131,6 +131,7 @@ function M.render(bufnr)
     vim.api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
     draw_decorations(bufnr, got.decorations)
     draw_lenses(bufnr, got.lenses)
+    require("zwarm.review").redraw_after_clear(bufnr)
     vim.api.nvim_exec_autocmds("User", { pattern = "ZwarmInlineDrawn", data = { bufnr = bufnr }, modeline = false })
   end
   local opts = { bufnr = bufnr }

@@ -9,18 +9,42 @@ local sessions = require("zwarm.sessions")
 
 local M = {}
 
-M.ns = vim.api.nvim_create_namespace("zwarm.review")
-M.blame_ns = vim.api.nvim_create_namespace("zwarm.blame")
+-- The plugin's one namespace (inline status draws in it too): review marks are tracked
+-- by id, so each part clears only its own.
+M.ns = require("zwarm.inline").ns
+M.blame_ns = M.ns
+---@type table<integer, {signs: integer[], blame: integer[]}>
+local marks = {}
 
+local function own(bufnr)
+  marks[bufnr] = marks[bufnr] or { signs = {}, blame = {} }
+  return marks[bufnr]
+end
+
+local function clear(bufnr, kind)
+  for _, id in ipairs(own(bufnr)[kind]) do
+    pcall(vim.api.nvim_buf_del_extmark, bufnr, M.ns, id)
+  end
+  own(bufnr)[kind] = {}
+end
+
+--- The ids of this buffer's review marks of `kind` ("signs" or "blame").
+---@param bufnr integer
+---@param kind "signs"|"blame"
+---@return integer[]
+function M.mark_ids(bufnr, kind)
+  return own(bufnr)[kind]
+end
+
+-- Hunks waiting for a decision. Applied hunks are lines an agent wrote, which the
+-- inline status already marks (|zwarm-inline|, from the daemon's blame).
 M.signs = {
   pending = { text = "┃", hl = "ZwarmHunkPending" },
   conflict = { text = "!", hl = "ZwarmHunkConflict" },
-  applied = { text = "│", hl = "ZwarmHunkApplied" },
 }
 M.highlight_links = {
   ZwarmHunkPending = "DiffAdd",
   ZwarmHunkConflict = "DiagnosticWarn",
-  ZwarmHunkApplied = "DiagnosticOk",
   ZwarmBlame = "Comment",
 }
 
@@ -104,19 +128,25 @@ end
 --- Signs for the hunks awaiting a decision (and those applied), in our own namespace.
 ---@param bufnr integer
 function M.draw(bufnr)
-  vim.api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
+  clear(bufnr, "signs")
   local last = vim.api.nvim_buf_line_count(bufnr)
   for _, e in ipairs(M.hunks_of(bufnr)) do
     local sign = M.signs[e.hunk.state]
     if sign then
-      local span = e.hunk.state == "applied" and math.max(e.hunk.added, 1) or 1
-      for line = e.lnum, math.min(e.lnum + span - 1, last) do
-        vim.api.nvim_buf_set_extmark(bufnr, M.ns, line - 1, 0, {
+      for line = e.lnum, math.min(e.lnum, last) do
+        table.insert(own(bufnr).signs, vim.api.nvim_buf_set_extmark(bufnr, M.ns, line - 1, 0, {
           sign_text = sign.text, sign_hl_group = sign.hl, priority = 20,
-        })
+        }))
       end
     end
   end
+end
+
+--- Inline status just cleared the shared namespace: the review's marks are gone too.
+---@param bufnr integer
+function M.redraw_after_clear(bufnr)
+  own(bufnr).signs, own(bufnr).blame = {}, {}
+  M.draw(bufnr)
 end
 
 --- Fetch a session's change set; `then_fn(changes)` after it is remembered.
@@ -302,8 +332,8 @@ end
 ---@param bufnr? integer
 function M.blame(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
-  local shown = #vim.api.nvim_buf_get_extmarks(bufnr, M.blame_ns, 0, -1, { limit = 1 }) > 0
-  vim.api.nvim_buf_clear_namespace(bufnr, M.blame_ns, 0, -1)
+  local shown = #own(bufnr).blame > 0
+  clear(bufnr, "blame")
   if shown then
     return
   end
@@ -314,11 +344,11 @@ function M.blame(bufnr)
     end
     for _, line in ipairs(result.lines or {}) do
       if line.author == "agent" and line.line < vim.api.nvim_buf_line_count(bufnr) then
-        vim.api.nvim_buf_set_extmark(bufnr, M.blame_ns, line.line, 0, {
+        table.insert(own(bufnr).blame, vim.api.nvim_buf_set_extmark(bufnr, M.ns, line.line, 0, {
           virt_text = { { ("  %s %s t%d"):format(line.adapter or "agent", line.shortId or "?",
             line.turn or 0), "ZwarmBlame" } },
           virt_text_pos = "eol",
-        })
+        }))
       end
     end
   end, { bufnr = bufnr })
