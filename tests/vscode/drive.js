@@ -1,13 +1,13 @@
 // Drives code-server's real VS Code workbench in Chromium (playwright-core) through the
 // zwarm extension: the server's code actions in the lightbulb menu, "Delegate Selection"
-// from the palette, the Sessions view (opened from the status bar item) and its context
+// from the palette (the selection goes to the daemon as a range), the Sessions view (opened from the status bar item) and its context
 // menu, the code lens at the anchor, the changed-line decorations and their hover, and
 // the trajectory document. Writes what it read to RESULTS and a screenshot per step to
 // OUT_DIR (see workbench.js); test_e2e.py asserts on them. The fake agent holds its turn
 // until this script writes $RELEASE_FILE.
 "use strict";
 const fs = require("fs");
-const { SEL, clean, drive, log, pickRow, runCommand, settledToast, texts, waitEditorText, waitText, WAIT_MS } = require("./workbench");
+const { SEL, answerInput, clean, drive, log, pickRow, runCommand, settledToast, texts, waitEditorText, waitText, WAIT_MS } = require("./workbench");
 
 const RELEASE = process.env.RELEASE_FILE;
 const MARKER = "echo zwarm-e2e-marker";
@@ -71,11 +71,13 @@ drive(async ({ page, results, shot }) => {
   await page.locator(".action-widget").first().waitFor({ state: "hidden" }).catch(() => {});
   results.texts.selection = await selectAdd(page);
 
-  // 3. "Delegate Selection" from the palette, through the daemon's actions.
+  // 3. "Delegate Selection" from the palette: the agent, then the (optional) instruction,
+  // left empty; the extension sends the selection's range and the daemon writes the task.
   await runCommand(page, "zwarm: Delegate Selection");
   results.texts.delegatePick = await waitText(page, PALETTE_ROW, (t) => t.includes("Delegate this to Codex"), "the delegate quick pick");
   results.texts.delegatePicks = await texts(page, PALETTE_ROW);
   await pickRow(page, "Delegate this to Codex");
+  await answerInput(page, "What should the agent do with the selected code?", "");
   const delegated = await waitText(page, NOTIFICATION, (t) => /delegated to codex/.test(t), "the delegate notification");
   results.texts.delegated = delegated;
   const shortId = /as ([0-9a-f]{8})/.exec(delegated)[1];

@@ -1,11 +1,11 @@
 // Drives the review of change sets in code-server: two worktree sessions (started by the
 // test before the workbench opened) changed calc.py; the user has calc.py open with an
 // unsaved edit. From the Sessions view the session's file opens VS Code's diff editor;
-// its Accept / Reject lenses decide each hunk (the daemon applies through
-// workspace/applyEdit); Ctrl+Z undoes the accept; the second session's overlapping hunk
+// its Accept lens and the reject key (ctrl+alt+n at the hunk) decide each hunk (the daemon
+// applies through workspace/applyEdit); Ctrl+Z undoes the accept; the second session's overlapping hunk
 // conflicts; a hover on an accepted line names the session. Screenshots per step.
 "use strict";
-const { SEL, clean, drive, texts, waitText, settledToast } = require("./workbench");
+const { SEL, clean, drive, log, texts, waitText, settledToast } = require("./workbench");
 
 const FIRST = process.env.FIRST_SHORT;
 const SECOND = process.env.SECOND_SHORT;
@@ -49,9 +49,11 @@ drive(async ({ page, results, shot }) => {
   results.texts.userEdit = await waitEditor(page, "/calc.py", (t) => t.includes("# mine"), "the user's edit");
 
   // The Sessions view: the first session has its file as a child, with its hunk states.
+  // A row is found by "codex <short id>": another row may name it too ("⚠ overlaps <id>").
   await page.locator(SEL.statusItem).click();
-  await waitText(page, SEL.sidebarRow, (t) => t.includes(FIRST), "the first session in the view");
-  await page.locator(SEL.sidebarRow, { hasText: FIRST }).first().locator(".monaco-tl-twistie").click();
+  await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${FIRST}`), "the first session in the view");
+  results.texts.secondRow = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`), "the second session in the view");
+  await page.locator(SEL.sidebarRow, { hasText: `codex ${FIRST}` }).first().locator(".monaco-tl-twistie").click();
   results.texts.fileRow = await waitText(page, SEL.sidebarRow, (t) => t.includes("calc.py") && t.includes("pending"), "the changed file under the session");
   await shot("review-01-session-files");
 
@@ -59,14 +61,26 @@ drive(async ({ page, results, shot }) => {
   await page.locator(SEL.sidebarRow, { hasText: "calc.py" }).first().click();
   await page.locator(".monaco-diff-editor").first().waitFor();
   results.texts.diffTitle = await waitText(page, ".tabs-container .tab", (t) => t.includes(`zwarm ${FIRST}`), "the diff editor's title");
-  results.texts.diffLenses = await waitText(page, SEL.lens, (t) => t.includes("Accept"), "Accept / Reject lenses in the diff");
+  // VS Code can drop a lens refresh of an editor that opened without focus (drive.js saw
+  // it too) and asks again on focus: after a while, click into the diff as a user would.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      results.texts.diffLenses = await waitText(page, SEL.lens, (t) => t.includes("Accept"), "Accept / Reject lenses in the diff", { timeout: attempt < 4 ? 15_000 : 60_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 4) {
+        throw error;
+      }
+      log(`no lenses in the diff yet (attempt ${attempt}); focusing it`);
+      await page.locator(".monaco-diff-editor .editor.modified .view-line").last().click();
+    }
+  }
   await shot("review-02-diff");
 
   // Accept the first hunk: it reaches the open buffer, beside the user's edit.
   await page.locator(LENS_LINK, { hasText: "Accept" }).first().click();
   await waitText(page, SEL.sidebarRow, (t) => t.includes("calc.py") && t.includes("1 applied"), "the accepted hunk in the view");
-  // Then reject the other one, once the decided hunk's lenses are gone (a stale lens
-  // would reject the hunk just accepted).
+  // The decided hunk's lenses go away; the other hunk keeps its own.
   const start = Date.now();
   while ((await page.locator(LENS_LINK, { hasText: "Accept" }).count()) !== 1) {
     if (Date.now() - start > 60_000) {
@@ -74,7 +88,9 @@ drive(async ({ page, results, shot }) => {
     }
     await page.waitForTimeout(250);
   }
-  await page.locator(LENS_LINK, { hasText: "Reject" }).first().click();
+  // The other hunk is rejected with the keyboard (ctrl+alt+n: the hunk at the cursor).
+  await page.locator(".monaco-diff-editor .editor.modified .view-line", { hasText: "REJECTED" }).first().click();
+  await page.keyboard.press("Control+Alt+N");
   results.texts.fileRowDecided = await waitText(page, SEL.sidebarRow, (t) => t.includes("calc.py") && t.includes("1 discarded"), "the rejected hunk in the view");
   await shot("review-03-decided");
 
@@ -92,7 +108,7 @@ drive(async ({ page, results, shot }) => {
   // dropped by VS Code's menu, as drive.js found).
   await page.locator(SEL.statusItem).click();
   for (let attempt = 1; ; attempt++) {
-    await page.locator(SEL.sidebarRow, { hasText: SECOND }).first().click({ button: "right" });
+    await page.locator(SEL.sidebarRow, { hasText: `codex ${SECOND}` }).first().click({ button: "right" });
     await waitText(page, SEL.menuItem, (t) => t === "Accept All Changes", "the session's review menu");
     await page.locator(".context-view .monaco-menu .action-item", { hasText: "Accept All Changes" }).first().hover();
     await page.locator(".context-view .monaco-menu .action-item.focused", { hasText: "Accept All Changes" }).first().waitFor();
@@ -108,6 +124,8 @@ drive(async ({ page, results, shot }) => {
     }
   }
   await settledToast(page, "nothing applied");
+  // Nothing was applied: the second session's hunk still waits.
+  results.texts.secondRowAfterConflict = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`) && t.includes("to review"), "the conflicting hunk still waiting");
   await shot("review-04-conflict");
 
   // A hover on the accepted line names the session that wrote it.
@@ -128,5 +146,9 @@ drive(async ({ page, results, shot }) => {
     }
   }
   await shot("review-05-hover");
+  // The hover's "Changes" link opens the session's diff (a client command the daemon's
+  // markdown may run).
+  await page.locator(".monaco-hover:not(.hidden) a", { hasText: "Changes" }).first().click();
+  results.texts.hoverChanges = await waitText(page, ".editor-group-container.active .tab.active", (t) => t.includes(`zwarm ${FIRST}`), "the diff opened from the hover");
   results.texts.notifications = await texts(page, SEL.notification);
 });

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsprotocol import types as lsp
 
 from tests import artifacts
 from tests.conftest import write_fake_clis
 from tests.requirements import missing as requirement_missing
+from zwarm_ls.editor import selection_task, text_in_range
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -289,12 +291,21 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     menu = "\n".join(texts["lightbulb"])
     assert "Delegate this to Codex" in menu and "Delegate this to Claude" in menu, menu
 
-    # "Delegate Selection" offered the same actions (preferred adapter first) and delegated
-    # with the daemon's task text for the selected lines.
+    # "Delegate Selection" offered the agents (preferred first) and sent the selection as a
+    # range: the task the daemon recorded is exactly what it writes for that range, the
+    # text Neovim gets for the same selection (tests/nvim asserts the same).
     assert texts["delegatePicks"][0].startswith("Delegate this to Codex"), texts["delegatePicks"]
     assert "delegated to codex" in texts["delegated"]
+    selected = lsp.Range(start=lsp.Position(line=0, character=0),
+                         end=lsp.Position(line=2, character=16))
+    expected = selection_task("calc.py", selected,
+                              text_in_range(CALC_PY.splitlines(keepends=True), selected),
+                              "python")
+    [meta_file] = (project / ".zwarm" / "sessions").glob(f"{short}*/meta.json")
+    assert json.loads(meta_file.read_text())["task"] == expected
     invocations = [json.loads(line) for line in agent_log.read_text().splitlines()]
     assert [i["flavor"] for i in invocations] == ["codex"]
+    assert expected in invocations[0]["prompt"]
     assert "calc.py, lines 1-3" in invocations[0]["prompt"]
     assert "TODO: check that a and b are numbers" in invocations[0]["prompt"]
     assert "def sub" not in invocations[0]["prompt"]

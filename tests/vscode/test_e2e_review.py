@@ -61,6 +61,9 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     seen, _ = run_workbench(tmp_path, project, "drive_review.js", artifacts,
                             {"FIRST_SHORT": first, "SECOND_SHORT": second})
     texts = seen["texts"]
+    # Both sessions hold undecided hunks on the same lines: each row says so.
+    assert "1 to review" in texts["secondRow"], texts["secondRow"]
+    assert f"⚠ overlaps {first}" in texts["secondRow"], texts["secondRow"]
     assert "+" in texts["fileRow"] and "2 pending" in texts["fileRow"], texts["fileRow"]
     assert f"zwarm {first}" in texts["diffTitle"] and "to review" in texts["diffTitle"]
     assert "Accept" in texts["diffLenses"] and "Reject" in texts["diffLenses"]
@@ -71,7 +74,9 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     saved = (project / "calc.py").read_text()
     assert "ACCEPTED" in saved and "# mine" in saved and "REJECTED" not in saved
     assert "OTHER" not in saved and "overlap" in texts["conflict"]
+    assert "1 to review" in texts["secondRowAfterConflict"], texts["secondRowAfterConflict"]
     assert f"written by codex session {first}" in texts["hover"] or \
         f"written by codex session `{first}`" in texts["hover"], texts["hover"]
+    assert "reviewed" in texts["hoverChanges"], texts["hoverChanges"]
     for name in ("review-02-diff", "review-03-decided", "review-04-conflict"):
         assert (artifacts / f"{name}.png").stat().st_size > 10_000

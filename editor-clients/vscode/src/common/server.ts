@@ -12,7 +12,7 @@ import {
   type ServerOptions,
   type StaticFeature,
 } from "vscode-languageclient/node";
-import { CLIENT_ID, CLIENT_NAME, ContextKeys } from "./constants";
+import { CLIENT_ID, CLIENT_NAME, Commands, ContextKeys } from "./constants";
 import { logError, logInfo, outputChannel } from "./logging";
 import { resolveServerCommand, ServerNotFound } from "./python";
 import { daemonOptions, needsRestart, type ZwarmSettings } from "../model/settings";
@@ -87,6 +87,9 @@ export class Daemon implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: outputChannel(),
       initializationOptions: daemonOptions(this.settings),
+      // The daemon's hovers link to a session's trajectory and changes: those two client
+      // commands (they only open documents) may run from its markdown, nothing else.
+      markdown: { isTrusted: { enabledCommands: [Commands.openTrajectory, Commands.openChanges] } },
     };
     const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
     client.onDidChangeState((e) => this.setRunning(e.newState === State.Running));

@@ -144,12 +144,20 @@ export class ChangeSets implements vscode.Disposable {
       );
       return;
     }
-    await vscode.commands.executeCommand(
-      "vscode.diff",
-      vscode.Uri.parse(file.baseUri),
-      vscode.Uri.parse(file.resultUri),
-      diffTitle(changes, file),
-    );
+    const base = vscode.Uri.parse(file.baseUri);
+    const result = vscode.Uri.parse(file.resultUri);
+    const title = diffTitle(changes, file);
+    // VS Code brings back an open diff of the same documents with its old title; the
+    // title carries the review state, so a stale one is closed and the diff reopened.
+    const stale = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((tab) =>
+      tab.input instanceof vscode.TabInputTextDiff &&
+      tab.input.original.toString() === base.toString() &&
+      tab.input.modified.toString() === result.toString() &&
+      tab.label !== title);
+    if (stale.length > 0) {
+      await vscode.window.tabGroups.close(stale, true);
+    }
+    await vscode.commands.executeCommand("vscode.diff", base, result, title);
   }
 
   /**
