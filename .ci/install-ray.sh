@@ -20,5 +20,4 @@ if [ "$have" = "$RAY_VERSION" ] && "$PY" -c 'import ray.dashboard, aiohttp' 2>/d
 fi
 echo "installing ray[default]==$RAY_VERSION into .venv (about a minute, ~400 MB)"
 .venv/bin/pip install -q "ray[default]==$RAY_VERSION"
-# Ray would otherwise try to report usage statistics from the tests and the daemon.
 "$PY" -c 'import ray; print("ray", ray.__version__, "installed")'
