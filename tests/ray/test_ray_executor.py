@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,19 +14,58 @@ import pytest
 from tests.conftest import Scenario
 from tests.ray.conftest import Cluster, git_project, remote_env
 from zwarm_ls.adapters import get_adapter
-from zwarm_ls.config import ExecutorConfig
+from zwarm_ls.config import ExecutorConfig, load_config
 from zwarm_ls.executors import get_executor
-from zwarm_ls.executors.ray import RayUnavailable
+from zwarm_ls.executors.ray import RayUnavailable, recover
 from zwarm_ls.protocol import ApplyChangesParams, SessionChangesParams, Status
 from zwarm_ls.service import SessionService
-from zwarm_ls.store import SessionMeta, TurnRecord, now_iso
+from zwarm_ls.store import SessionMeta, TurnRecord, now_iso, read_json
 
 TIMEOUT = 120
 
 
-def executor_config(cluster: Cluster, fake_bin: Path, scenario: Path) -> ExecutorConfig:
+def executor_config(cluster: Cluster, fake_bin: Path, scenario: Path,
+                    log: Path | None = None) -> ExecutorConfig:
     return ExecutorConfig(kind="ray", address=cluster.url, resources={"agent": 1},
-                          runtime_env=remote_env(fake_bin, scenario))
+                          runtime_env=remote_env(fake_bin, scenario, log))
+
+
+def held_turn(hold: Path) -> list[dict]:
+    """A turn that says something, then waits for `hold` to exist, then finishes."""
+    return [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"emit": {"type": "item.completed", "item": {"id": "a", "type": "agent_message",
+                                                     "text": "before"}}},
+        {"wait_for_file": str(hold)},
+        {"emit": {"type": "item.completed", "item": {"id": "b", "type": "agent_message",
+                                                     "text": "after"}}},
+        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}},
+    ]
+
+
+def agents_running(log: Path) -> list[int]:
+    """Fake agents of this test still alive, found by their FAKE_AGENT_LOG."""
+    marker = f"FAKE_AGENT_LOG={log}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.1)
+    await asyncio.wait_for(poll(), timeout)
+
+
+def messages(service: SessionService, session_id: str) -> list[str]:
+    return [s.summary for s in service.index.steps(session_id) if s.kind == "message"]
 
 
 async def start_remote(service: SessionService, config: ExecutorConfig, task: str) -> str:
@@ -108,3 +150,60 @@ async def test_an_unreachable_cluster_is_a_clear_error(service: SessionService, 
     config = ExecutorConfig(kind="ray", address=nobody)
     with pytest.raises(RayUnavailable, match="cannot be reached"):
         await asyncio.wait_for(start_remote(service, config, "x"), 30)
+
+
+async def test_ending_a_remote_turn_stops_the_agent_on_the_worker(
+        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        fake_clis: Path, scenario: Scenario, tmp_path: Path) -> None:
+    git_project(project)
+    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(tmp_path / "never")),
+                             fake_clis)
+    session_id = await start_remote(service, config, "hold on")
+    await eventually(lambda: messages(service, session_id) == ["before"])
+    assert agents_running(fake_clis), "the agent should be running on the worker"
+    meta = service.index.meta(session_id)
+    assert await asyncio.to_thread(get_executor("ray", config).terminate, service.store, meta, 1)
+    assert await until_done(service, session_id) == Status.KILLED
+    await eventually(lambda: not agents_running(fake_clis))
+
+
+async def test_a_restarted_daemon_and_a_new_relay_reattach_by_submission_id(
+        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        scenario: Scenario, tmp_path: Path) -> None:
+    git_project(project)
+    hold = tmp_path / "go on"
+    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(hold)))
+    session_id = await start_remote(service, config, "survive")
+    await eventually(lambda: messages(service, session_id) == ["before"])
+    await service.stop()  # the daemon goes ...
+    paths = service.store.turn_paths(session_id, 1)
+    relay = read_json(paths.run)
+    assert relay is not None
+    os.kill(relay["pid"], signal.SIGKILL)  # ... and so does the relay of the turn
+    await eventually(lambda: not Path(f"/proc/{relay['pid']}").exists())
+    hold.touch()  # the agent goes on while nobody follows it
+    assert recover(service.store) == [session_id]
+    config_now, _ = load_config(project)
+    restarted = SessionService(config_now)
+    await restarted.start()
+    try:
+        assert await until_done(restarted, session_id) == Status.COMPLETED
+        assert messages(restarted, session_id) == ["before", "after"]
+        events = paths.output.read_text().splitlines()
+        assert len(events) == len(set(events)) == 4  # every agent line exactly once
+    finally:
+        await restarted.stop()
+
+
+async def test_losing_the_worker_node_fails_the_session_with_the_reason(
+        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        scenario: Scenario, tmp_path: Path) -> None:
+    """Last in this file: the worker is gone afterwards."""
+    git_project(project)
+    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(tmp_path / "never")))
+    session_id = await start_remote(service, config, "doomed")
+    await eventually(lambda: messages(service, session_id) == ["before"])
+    ray_cluster.kill_worker()
+    assert await until_done(service, session_id) == Status.FAILED
+    error = service.index.summary(session_id).error or ""
+    assert "Ray job failed" in error, error
