@@ -42,6 +42,15 @@ def upload_dir(paths: TurnPaths) -> Path:
     return paths.output.with_suffix(".ray")
 
 
+def short_reason(message: str, limit: int = 400) -> str:
+    """Ray's failure message in a line or two: what died, and (last) why."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    if len(lines) > 1:
+        lines = [lines[0], lines[-1]]
+    text = " … ".join(lines)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 class FrameReader:
     """Turns the job's log text (in arbitrary pieces) into turn-file bytes and results."""
 
@@ -250,7 +259,7 @@ class Relay:
                                 killed=bool(exit_data.get("killed")),
                                 reason=exit_data.get("reason"), ended_at=now_iso())
         else:
-            message = getattr(info, "message", None) or "no reason given"
+            message = short_reason(getattr(info, "message", None) or "no reason given")
             record = ExitRecord(exit_code=None, reason=f"the Ray job {status.lower()}: "
                                 f"{message}", ended_at=now_iso())
         if status != "STOPPED" and exit_data is not None:
