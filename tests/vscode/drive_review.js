@@ -5,7 +5,7 @@
 // applies through workspace/applyEdit); Ctrl+Z undoes the accept; the second session's overlapping hunk
 // conflicts; a hover on an accepted line names the session. Screenshots per step.
 "use strict";
-const { SEL, clean, drive, log, texts, waitText, settledToast } = require("./workbench");
+const { SEL, answerInput, clean, drive, log, pickRow, runCommand, texts, waitText, settledToast } = require("./workbench");
 
 const FIRST = process.env.FIRST_SHORT;
 const SECOND = process.env.SECOND_SHORT;
@@ -103,6 +103,26 @@ drive(async ({ page, results, shot }) => {
   await page.keyboard.press("Control+S");
   await page.locator('.tabs-container .tab.dirty:has-text("calc.py")').waitFor({ state: "detached" }).catch(() => {});
 
+  // A third delegation, of lines the second session's waiting hunk holds: the daemon
+  // reports the overlap with the new session's result; "End It" ends the new session.
+  await editorFor(page, "/calc.py").locator(".view-line").first().click();
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("Shift+ArrowDown");
+  await page.keyboard.press("Shift+ArrowDown");
+  await page.keyboard.press("Shift+End");
+  await waitText(page, "#status\\.editor\\.selection", (t) => t.includes("Ln 3") && t.includes("selected"), "the selection of lines 1-3");
+  await runCommand(page, "zwarm: Delegate Selection");
+  await pickRow(page, "Delegate this to Codex");
+  await answerInput(page, "What should the agent do with the selected code?", "");
+  results.texts.overlapWarning = await waitText(page, SEL.notification, (t) => t.includes(`overlaps ${SECOND}`), "the overlap warning");
+  await settledToast(page, `overlaps ${SECOND}`);
+  await shot("review-04-overlap");
+  const third = /session ([0-9a-f]{8}) overlaps/.exec(results.texts.overlapWarning)[1];
+  await page.locator(".notification-toast", { hasText: `overlaps ${SECOND}` }).locator(".monaco-button", { hasText: "End It" }).first().click();
+  results.texts.overlapEnded = await waitText(page, SEL.notification, (t) => t.includes(`session ${third} killed`), "the ended session's notice");
+  await page.locator(SEL.statusItem).click();
+  results.texts.thirdRow = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${third}`) && t.includes("killed"), "the ended session in the view");
+
   // The second session changed the same lines: accepting all of it conflicts.
   // The menu item is chosen with the keyboard (a click right after the menu opens can be
   // dropped by VS Code's menu, as drive.js found).
@@ -126,7 +146,7 @@ drive(async ({ page, results, shot }) => {
   await settledToast(page, "nothing applied");
   // Nothing was applied: the second session's hunk still waits.
   results.texts.secondRowAfterConflict = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`) && t.includes("to review"), "the conflicting hunk still waiting");
-  await shot("review-04-conflict");
+  await shot("review-05-conflict");
 
   // A hover on the accepted line names the session that wrote it.
   await openCalcTab(page);
@@ -145,7 +165,7 @@ drive(async ({ page, results, shot }) => {
       await page.mouse.move(5, 5);
     }
   }
-  await shot("review-05-hover");
+  await shot("review-06-hover");
   // The hover's "Changes" link opens the session's diff (a client command the daemon's
   // markdown may run).
   await page.locator(".monaco-hover:not(.hidden) a", { hasText: "Changes" }).first().click();

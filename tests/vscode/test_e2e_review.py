@@ -51,7 +51,13 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
 
     project = make_project(tmp_path)
     (project / ".zwarm" / "config.toml").write_text('[sessions]\nisolation = "worktree"\n')
-    scenario(turn(FIRST), turn(SECOND))
+    release = tmp_path / "release"
+    # The third session (delegated in the editor) holds its turn: "End It" ends it running.
+    scenario(turn(FIRST), turn(SECOND), [
+        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+        {"wait_for_file": str(release)},
+        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}},
+    ])
     env = dict(os.environ)
     first = delegate(project, env, "first")
     second = delegate(project, env, "second")
@@ -59,7 +65,8 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
 
     artifacts = ARTIFACTS / "review"
     seen, _ = run_workbench(tmp_path, project, "drive_review.js", artifacts,
-                            {"FIRST_SHORT": first, "SECOND_SHORT": second})
+                            {"FIRST_SHORT": first, "SECOND_SHORT": second},
+                            finally_=release.touch)  # never leave a fake agent waiting
     texts = seen["texts"]
     # Both sessions hold undecided hunks on the same lines: each row says so.
     assert "1 to review" in texts["secondRow"], texts["secondRow"]
@@ -73,10 +80,13 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     assert "ACCEPTED" not in texts["afterUndo"] and "# mine" in texts["afterUndo"]
     saved = (project / "calc.py").read_text()
     assert "ACCEPTED" in saved and "# mine" in saved and "REJECTED" not in saved
+    assert f"overlaps {second}" in texts["overlapWarning"], texts["overlapWarning"]
+    assert "killed" in texts["overlapEnded"] and "killed" in texts["thirdRow"], texts
     assert "OTHER" not in saved and "overlap" in texts["conflict"]
     assert "1 to review" in texts["secondRowAfterConflict"], texts["secondRowAfterConflict"]
     assert f"written by codex session {first}" in texts["hover"] or \
         f"written by codex session `{first}`" in texts["hover"], texts["hover"]
     assert "reviewed" in texts["hoverChanges"], texts["hoverChanges"]
-    for name in ("review-02-diff", "review-03-decided", "review-04-conflict"):
+    for name in ("review-01-session-files", "review-02-diff", "review-03-decided",
+                 "review-04-overlap", "review-05-conflict", "review-06-hover"):
         assert (artifacts / f"{name}.png").stat().st_size > 10_000

@@ -67,7 +67,8 @@ describe("change set model", () => {
   it("words conflicts and overlaps", () => {
     expect(conflictText([{ hunkId: "c", path: "file:///w/app.py", reason: "overlap", detail: "changed since" }]))
       .toBe("zwarm: nothing applied: hunk c conflicts (overlap: changed since)");
-    expect(overlapText([{ shortId: "aaaa1111" }, { shortId: "aaaa1111" }])).toBe("zwarm: this session overlaps aaaa1111 on the same lines");
+    expect(overlapText("bbbb2222", [{ shortId: "aaaa1111" }, { shortId: "aaaa1111" }]))
+      .toBe("zwarm: session bbbb2222 overlaps aaaa1111 on the same lines. End it, or keep going?");
   });
 
   it("titles a whole session's changes", () => {

@@ -116,11 +116,14 @@ function announceDelegated(deps: Deps, result: DelegateResult): void {
     offerTrajectory(deps, result.sessionId, delegatedText(result));
     return;
   }
-  void vscode.window.showWarningMessage(overlapText(result.overlaps), "Keep Going", "End It").then(async (choice) => {
-    if (choice === "End It") {
-      await deps.daemon.request<EndResult>(Methods.end, { sessionId: result.sessionId, reason: "overlaps" });
-    }
-  });
+  void vscode.window.showWarningMessage(overlapText(result.shortId, result.overlaps), "Keep Going", "End It").then((choice) =>
+    // The daemon announces the end itself (as for every session that ends).
+    choice === "End It"
+      ? guarded("ending the session", Methods.end, async () => {
+          await deps.daemon.request<EndResult>(Methods.end, { sessionId: result.sessionId, reason: "overlaps another session" });
+        })
+      : undefined,
+  );
 }
 
 /**

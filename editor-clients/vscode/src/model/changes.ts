@@ -109,7 +109,8 @@ export function conflictText(conflicts: HunkConflict[]): string {
   return `zwarm: nothing applied: hunk ${first.hunkId} conflicts (${first.reason}${first.detail ? `: ${first.detail}` : ""})${more}`;
 }
 
-export function overlapText(overlaps: { shortId: string }[]): string {
+/** The warning after a delegate that works on lines other live sessions hold. */
+export function overlapText(shortId: string, overlaps: { shortId: string }[]): string {
   const ids = [...new Set(overlaps.map((o) => o.shortId))].join(", ");
-  return `zwarm: this session overlaps ${ids} on the same lines`;
+  return `zwarm: session ${shortId} overlaps ${ids} on the same lines. End it, or keep going?`;
 }
