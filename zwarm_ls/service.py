@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import editor, runner
+from . import editor
 from .adapters import get_adapter
 from .config import Config
 from .edits import read_disk
@@ -26,6 +26,7 @@ from .errors import (
     SessionStateError,
     StoreError,
 )
+from .executors import Executor, get_executor
 from .index import Change, Index, latest_message, needs_attention, status_of
 from .protocol import (
     CheckResult,
@@ -276,6 +277,11 @@ class SessionService:
         resolved = path.resolve()
         return any(resolved == b or b in resolved.parents for b in bases)
 
+    def _executor(self, meta: SessionMeta) -> Executor:
+        """Where the session's turns run (recorded at delegate, so a restart agrees)."""
+        kind = (meta.model_extra or {}).get("executor") or "local"
+        return get_executor(kind if isinstance(kind, str) else "local", self.config.executor)
+
     def _executable(self, adapter_name: str) -> tuple[list[str], dict[str, str]]:
         adapter = get_adapter(adapter_name)
         cfg = self.config.adapter(adapter_name)
@@ -295,7 +301,8 @@ class SessionService:
         argv = adapter.command(cfg, model=meta.model, working_dir=meta.working_dir,
                                resume_id=meta.resume_id if turn > 1 else None)
         try:
-            await asyncio.to_thread(runner.launch, self.store, meta, turn, prompt, argv, env)
+            await asyncio.to_thread(self._executor(meta).launch, self.store, meta, turn, prompt,
+                                    argv, env)
         except OSError as exc:
             # The turn never started: settle it as failed, so nothing is left pending.
             reason = f"the turn could not start: {exc}"
@@ -316,6 +323,7 @@ class SessionService:
         task = self._task_text(params)
         anchor = params.anchor or params.selection
         isolation = params.isolation or self.review.default_isolation(working_dir, params.source)
+        executor = params.executor or self.config.executor.kind
         session_id = self.store.new_id()
         scope, agent_dir = await asyncio.to_thread(self.review.prepare, session_id, working_dir,
                                                    isolation)
@@ -328,7 +336,7 @@ class SessionService:
             source=params.source or "user", adapter=adapter_name,
             anchor=anchor.model_dump(mode="json") if anchor else None,
             turns=[TurnRecord(turn=1)],
-            change_set=self.review.scope_record(scope), executor="local",
+            change_set=self.review.scope_record(scope), executor=executor,
         )
         overlaps = self.review.anchor_overlaps(meta, anchor.uri, anchor.range) if anchor else []
         await asyncio.to_thread(self.store.create, meta)
@@ -337,7 +345,7 @@ class SessionService:
         status = self.index.meta(meta.id).status
         return DelegateResult(session_id=meta.id, short_id=meta.id[:8], status=status_of(status),
                               adapter=adapter_name, model=model, working_dir=str(working_dir),
-                              isolation=scope.isolation, executor="local",
+                              isolation=scope.isolation, executor=executor,
                               agent_dir=str(agent_dir), overlaps=overlaps)
 
     def _task_text(self, params: DelegateParams) -> str:
@@ -464,7 +472,7 @@ class SessionService:
     def _kill(self, meta: SessionMeta) -> None:
         """Stop the running turn and make sure it is settled as killed."""
         paths = self.store.turn_paths(meta.id, meta.turn)
-        runner.terminate(paths)
+        self._executor(meta).terminate(self.store, meta, meta.turn)
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline and not paths.exit.exists():
             time.sleep(0.05)

@@ -221,7 +221,10 @@ class Store:
             os.close(fd)
 
     def delete(self, session_id: str) -> None:
-        shutil.rmtree(self.session_dir(session_id), ignore_errors=True)
+        # Under the session's lock: a writer that held it finishes first, and one that
+        # comes later finds no session instead of putting a meta.json back.
+        with contextlib.suppress(SessionNotFound), self._locked(session_id):
+            shutil.rmtree(self.session_dir(session_id), ignore_errors=True)
         self._journal_append(session_id)
 
     # ----- change journal -----
