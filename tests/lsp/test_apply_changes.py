@@ -150,3 +150,40 @@ async def test_file_content_serves_both_sides_and_refuses_traversal(start_client
         with pytest.raises(JsonRpcException) as err:
             await request(client, "zwarm/fileContent", {"uri": bad})
         assert err.value.code == -32602
+
+
+async def test_a_running_turn_and_a_deleted_file_are_refused(start_client, project: Path,
+                                                             scenario) -> None:
+    make_repo(project)
+    release = project / "release"
+    scenario([*agent_turn()[:-1], {"wait_for_file": str(release)}, agent_turn()[-1]])
+    client, updates = await start_client()
+    started = await request(client, "zwarm/delegate", {"task": "edit", "isolation": "worktree"})
+    session_id = started["sessionId"]
+    with pytest.raises(JsonRpcException) as err:
+        await request(client, "zwarm/applyChanges", {"sessionId": session_id})
+    assert "still" in err.value.message  # the turn has not finished: nothing to decide yet
+    release.write_text("go")
+    await updates.until(lambda items: any(u.session.id == session_id and
+                                          u.session.status == "completed" and
+                                          u.session.changes is not None for u in items))
+    (project / "code.py").unlink()  # the user deleted the file meanwhile
+    result = await request(client, "zwarm/applyChanges", {"sessionId": session_id})
+    assert result["applied"] == [] and {c["reason"] for c in result["conflicts"]} == {"deleted"}
+    assert not (project / "code.py").exists()
+
+
+async def test_an_apply_cut_short_before_its_record_is_not_applied_twice(
+        start_client, project: Path, scenario) -> None:
+    """The daemon died after writing the files but before recording the hunks' state:
+    the next apply finds the text already there and only records it."""
+    make_repo(project)
+    scenario(agent_turn())
+    client, updates = await start_client()
+    session_id = await delegate_and_wait(client, updates, isolation="worktree")
+    (project / "code.py").write_text(AGENT)  # what the interrupted apply had written
+    result = await request(client, "zwarm/applyChanges", {"sessionId": session_id})
+    assert len(result["applied"]) == 2 and result["conflicts"] == []
+    assert (project / "code.py").read_text() == AGENT
+    states = {h["state"] for h in await hunks_of(client, session_id)}
+    assert states == {"applied"}
