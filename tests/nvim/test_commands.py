@@ -40,7 +40,8 @@ def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
     assert result["pilot_buffer"][:3] == ["## You", "", "hello"]
     assert result["missing"] == ("zwarm/notThere is not available in this zwarm-ls yet; "
                                  "update the daemon")
-    assert result["usage"].startswith("usage: :Zwarm {accept|blame|changes|check|converse|delegate|diff|end|")
+    assert result["usage"].startswith(
+        "usage: :Zwarm {accept|blame|changes|check|converse|delegate|diff|end|")
 
 
 def test_id_completion_asks_the_daemon(nvim: Nvim) -> None:
