@@ -114,11 +114,11 @@ drive(async ({ page, results, shot }) => {
   await runCommand(page, "zwarm: Delegate Selection");
   await pickRow(page, "Delegate this to Codex");
   await answerInput(page, "What should the agent do with the selected code?", "");
-  results.texts.overlapWarning = await waitText(page, SEL.notification, (t) => t.includes(`overlaps ${SECOND}`), "the overlap warning");
-  await settledToast(page, `overlaps ${SECOND}`);
+  results.texts.overlapWarning = await waitText(page, SEL.notification, (t) => t.includes("overlaps") && t.includes(SECOND), "the overlap warning");
+  await settledToast(page, "overlaps");
   await shot("review-04-overlap");
   const third = /session ([0-9a-f]{8}) overlaps/.exec(results.texts.overlapWarning)[1];
-  await page.locator(".notification-toast", { hasText: `overlaps ${SECOND}` }).locator(".monaco-button", { hasText: "End It" }).first().click();
+  await page.locator(".notification-toast", { hasText: "overlaps" }).locator(".monaco-button", { hasText: "End It" }).first().click();
   results.texts.overlapEnded = await waitText(page, SEL.notification, (t) => t.includes(`session ${third} killed`), "the ended session's notice");
   await page.locator(SEL.statusItem).click();
   results.texts.thirdRow = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${third}`) && t.includes("killed"), "the ended session in the view");
@@ -169,6 +169,8 @@ drive(async ({ page, results, shot }) => {
   // The hover's "Changes" link opens the session's diff (a client command the daemon's
   // markdown may run).
   await page.locator(".monaco-hover:not(.hidden) a", { hasText: "Changes" }).first().click();
-  results.texts.hoverChanges = await waitText(page, ".editor-group-container.active .tab.active", (t) => t.includes(`zwarm ${FIRST}`), "the diff opened from the hover");
+  results.texts.hoverChanges = await waitText(page, ".editor-group-container.active .tab.active", (t) => t.includes(`zwarm ${FIRST}`), "the changes opened from the hover");
+  results.texts.multiDiffFiles = await waitText(page, ".multiDiffEditor", (t) => t.includes("NOTES.md"), "the session's files in the multi-file diff");
+  await shot("review-07-all-changes");
   results.texts.notifications = await texts(page, SEL.notification);
 });

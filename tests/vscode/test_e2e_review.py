@@ -24,10 +24,14 @@ SECOND = CALC_PY.replace("    # TODO: check that a and b are numbers\n",
                          "    # OTHER: a different fix\n")
 
 
-def turn(text: str) -> list[dict]:
+NOTES = "# Notes\n\nadd() trusts its caller.\n"
+
+
+def turn(text: str, *more: dict) -> list[dict]:
     return [
         {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
         {"write": "calc.py", "text": text},
+        *more,
         {"emit": {"type": "item.completed", "item": {"id": "m", "type": "agent_message",
                                                      "text": "done"}}},
         {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}},
@@ -53,7 +57,8 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     (project / ".zwarm" / "config.toml").write_text('[sessions]\nisolation = "worktree"\n')
     release = tmp_path / "release"
     # The third session (delegated in the editor) holds its turn: "End It" ends it running.
-    scenario(turn(FIRST), turn(SECOND), [
+    # The first session also adds a file: its "Changes" open the multi-file diff.
+    scenario(turn(FIRST, {"write": "NOTES.md", "text": NOTES}), turn(SECOND), [
         {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
         {"wait_for_file": str(release)},
         {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}},
@@ -80,13 +85,20 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     assert "ACCEPTED" not in texts["afterUndo"] and "# mine" in texts["afterUndo"]
     saved = (project / "calc.py").read_text()
     assert "ACCEPTED" in saved and "# mine" in saved and "REJECTED" not in saved
-    assert f"overlaps {second}" in texts["overlapWarning"], texts["overlapWarning"]
+    # The first session still waits on NOTES.md, so it may be named too.
+    assert "overlaps" in texts["overlapWarning"] and second in texts["overlapWarning"], \
+        texts["overlapWarning"]
     assert "killed" in texts["overlapEnded"] and "killed" in texts["thirdRow"], texts
     assert "OTHER" not in saved and "overlap" in texts["conflict"]
     assert "1 to review" in texts["secondRowAfterConflict"], texts["secondRowAfterConflict"]
     assert f"written by codex session {first}" in texts["hover"] or \
         f"written by codex session `{first}`" in texts["hover"], texts["hover"]
-    assert "reviewed" in texts["hoverChanges"], texts["hoverChanges"]
+    # The hover's "Changes": both files of the first session in VS Code's multi-file diff,
+    # NOTES.md (added, still waiting) among them.
+    assert f"zwarm {first} · 1 to review (2 files)" in texts["hoverChanges"], texts["hoverChanges"]
+    assert "NOTES.md" in texts["multiDiffFiles"], texts["multiDiffFiles"]
+    assert "/base" not in texts["multiDiffFiles"], texts["multiDiffFiles"]  # not a rename
+    assert not (project / "NOTES.md").exists()  # waiting in the worktree, not applied
     for name in ("review-01-session-files", "review-02-diff", "review-03-decided",
                  "review-04-overlap", "review-05-conflict", "review-06-hover"):
         assert (artifacts / f"{name}.png").stat().st_size > 10_000

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   changesTitle,
   conflictText,
+  daemonSnapshotUri,
   diffTitle,
   fileDescription,
   hunkAt,
@@ -9,6 +10,7 @@ import {
   movedHunks,
   movedText,
   overlapText,
+  shownSnapshotUri,
   skippedText,
   snapshotParts,
   undecided,
@@ -36,9 +38,19 @@ const file: FileChange = {
 };
 
 describe("change set model", () => {
-  it("reads snapshot URIs", () => {
-    expect(snapshotParts("zwarm-snapshot:/s1/result/src/app.py")).toEqual({ sessionId: "s1", side: "result", path: "src/app.py" });
+  it("reads snapshot URIs in the daemon's form and in the editor's", () => {
+    const parts = { sessionId: "s1", side: "result", path: "src/app.py" };
+    expect(snapshotParts("zwarm-snapshot:/s1/result/src/app.py")).toEqual(parts);
+    expect(snapshotParts("zwarm-snapshot:/src/app.py?s1/result")).toEqual(parts);
     expect(snapshotParts("file:///x")).toBeUndefined();
+  });
+
+  it("gives both sides of a diff the file's own path, and maps back for the daemon", () => {
+    const shown = shownSnapshotUri("zwarm-snapshot:/s1-2/base/src/app.py");
+    expect(shown).toBe("zwarm-snapshot:/src/app.py?s1-2/base");
+    expect(daemonSnapshotUri(shown)).toBe("zwarm-snapshot:/s1-2/base/src/app.py");
+    expect(daemonSnapshotUri("zwarm-snapshot:/s1-2/base/src/app.py")).toBe("zwarm-snapshot:/s1-2/base/src/app.py");
+    expect(shownSnapshotUri("file:///x")).toBe("file:///x");
   });
 
   it("describes a file with its counts and states", () => {
@@ -73,7 +85,7 @@ describe("change set model", () => {
 
   it("titles a whole session's changes", () => {
     const changes = { shortId: "1a2b3c4d", files: [file, { ...file, relPath: "b.py", hunks: [] }] } as unknown as SessionChangesResult;
-    expect(changesTitle(changes)).toBe("zwarm 1a2b3c4d · 2 files · 2 to review");
+    expect(changesTitle(changes)).toBe("zwarm 1a2b3c4d · 2 to review");
   });
 
   it("refuses a lens drawn before its hunk was decided elsewhere", () => {

@@ -18,6 +18,8 @@ import {
   movedHunks,
   movedText,
   skippedText,
+  daemonSnapshotUri,
+  shownSnapshotUri,
   snapshotParts,
   undecided,
   type HunkTarget,
@@ -76,7 +78,7 @@ export class ChangeSets implements vscode.Disposable {
       this.changed.fire(changes.sessionId);
       this.lensesChanged.fire();
       for (const f of changes.files) {
-        this.snapshotsChanged.fire(vscode.Uri.parse(f.resultUri));
+        this.snapshotsChanged.fire(vscode.Uri.parse(shownSnapshotUri(f.resultUri)));
       }
       return changes;
     } catch (error) {
@@ -97,7 +99,7 @@ export class ChangeSets implements vscode.Disposable {
   }
 
   private async content(uri: vscode.Uri): Promise<string> {
-    const result = await this.daemon.request<FileContentResult>(Methods.fileContent, { uri: uri.toString(true) });
+    const result = await this.daemon.request<FileContentResult>(Methods.fileContent, { uri: daemonSnapshotUri(uri.toString(true)) });
     return result.text;
   }
 
@@ -140,12 +142,12 @@ export class ChangeSets implements vscode.Disposable {
       await vscode.commands.executeCommand(
         "vscode.changes",
         changesTitle(changes),
-        changes.files.map((f) => [vscode.Uri.parse(f.path), vscode.Uri.parse(f.baseUri), vscode.Uri.parse(f.resultUri)]),
+        changes.files.map((f) => [vscode.Uri.parse(f.path), snapshotUri(f.baseUri), snapshotUri(f.resultUri)]),
       );
       return;
     }
-    const base = vscode.Uri.parse(file.baseUri);
-    const result = vscode.Uri.parse(file.resultUri);
+    const base = snapshotUri(file.baseUri);
+    const result = snapshotUri(file.resultUri);
     const title = diffTitle(changes, file);
     // VS Code brings back an open diff of the same documents with its old title; the
     // title carries the review state, so a stale one is closed and the diff reopened.
@@ -222,6 +224,11 @@ export class ChangeSets implements vscode.Disposable {
     this.snapshotsChanged.dispose();
     this.lensesChanged.dispose();
   }
+}
+
+/** The editor's URI for a snapshot the daemon named (see `shownSnapshotUri`). */
+function snapshotUri(daemonUri: string): vscode.Uri {
+  return vscode.Uri.parse(shownSnapshotUri(daemonUri));
 }
 
 type HunkArg = Partial<HunkTarget> | undefined;

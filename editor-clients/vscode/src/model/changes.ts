@@ -6,10 +6,39 @@ import type { FileChange, Hunk, HunkConflict, HunkState, SessionChangesResult, S
 
 export const SNAPSHOT_SCHEME = "zwarm-snapshot";
 
-/** `zwarm-snapshot:/<sessionId>/<side>/<path>` → its parts, or undefined. */
-export function snapshotParts(uri: string): { sessionId: string; side: string; path: string } | undefined {
-  const match = /^zwarm-snapshot:\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
-  return match ? { sessionId: match[1], side: match[2], path: match[3] } : undefined;
+export interface SnapshotParts {
+  sessionId: string;
+  side: string;
+  path: string;
+}
+
+// The daemon names a snapshot `zwarm-snapshot:/<sessionId>/<side>/<path>`. The editor is
+// given `zwarm-snapshot:/<path>?<sessionId>/<side>` instead: both sides of a diff then have
+// the file's own path, which VS Code shows as their name (and, in the multi-file diff,
+// does not take for a rename of `…/base/x` to `…/result/x`).
+const DAEMON_FORM = /^zwarm-snapshot:\/([^/?]+)\/([^/?]+)\/([^?]+)$/;
+const SHOWN_FORM = /^zwarm-snapshot:\/([^?]+)\?([^/]+)\/([^/]+)$/;
+
+/** A snapshot URI in either form → its parts, or undefined. */
+export function snapshotParts(uri: string): SnapshotParts | undefined {
+  const shown = SHOWN_FORM.exec(uri);
+  if (shown) {
+    return { sessionId: shown[2], side: shown[3], path: shown[1] };
+  }
+  const daemon = DAEMON_FORM.exec(uri);
+  return daemon ? { sessionId: daemon[1], side: daemon[2], path: daemon[3] } : undefined;
+}
+
+/** The URI the editor opens for a snapshot the daemon named. */
+export function shownSnapshotUri(daemonUri: string): string {
+  const parts = snapshotParts(daemonUri);
+  return parts ? `${SNAPSHOT_SCHEME}:/${parts.path}?${parts.sessionId}/${parts.side}` : daemonUri;
+}
+
+/** The URI `zwarm/fileContent` takes for a snapshot the editor opened. */
+export function daemonSnapshotUri(uri: string): string {
+  const parts = snapshotParts(uri);
+  return parts ? `${SNAPSHOT_SCHEME}:/${parts.sessionId}/${parts.side}/${parts.path}` : uri;
 }
 
 export function pendingCount(file: FileChange): number {
@@ -37,11 +66,10 @@ export function diffTitle(changes: SessionChangesResult, file: FileChange): stri
   return `${file.relPath} · zwarm ${changes.shortId} turn ${turns.join(",") || "-"} · ${state}`;
 }
 
-/** The title of the multi-file diff of a whole session. */
+/** The title of the multi-file diff of a whole session (VS Code adds "(N files)"). */
 export function changesTitle(changes: SessionChangesResult): string {
   const pending = changes.files.reduce((n, f) => n + pendingCount(f), 0);
-  const files = `${changes.files.length} file${changes.files.length === 1 ? "" : "s"}`;
-  return `zwarm ${changes.shortId} · ${files} · ${pending ? `${pending} to review` : "reviewed"}`;
+  return `zwarm ${changes.shortId} · ${pending ? `${pending} to review` : "reviewed"}`;
 }
 
 /** The hunk whose lines (on the given side) hold `line` (0-based), if any. */
