@@ -93,9 +93,14 @@ export class ChangeSets implements vscode.Disposable {
   }
 
   private forgetAll(): void {
+    const shown = [...this.cache.keys()];
     this.cache.clear();
     this.changed.fire("");
     this.lensesChanged.fire();
+    // What is on screen (expanded sessions, open diffs) is read again from the new daemon.
+    for (const sessionId of shown) {
+      void this.load(sessionId);
+    }
   }
 
   private async content(uri: vscode.Uri): Promise<string> {
@@ -103,9 +108,10 @@ export class ChangeSets implements vscode.Disposable {
     return result.text;
   }
 
-  private diffLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+  private async diffLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     const parts = snapshotParts(doc.uri.toString(true));
-    const changes = parts && this.cache.get(parts.sessionId);
+    // A diff left open across a daemon restart (or a window reload) has no change set yet.
+    const changes = parts && (this.cache.get(parts.sessionId) ?? (await this.load(parts.sessionId)));
     const file = changes?.files.find((f) => f.relPath === parts?.path);
     if (!parts || parts.side !== "result" || !changes || !file) {
       return [];
