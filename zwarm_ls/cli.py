@@ -21,7 +21,9 @@ from .orchestrator import cli as orchestrator_cli
 from .protocol import (
     CleanParams,
     ConverseParams,
+    ConverseResult,
     DelegateParams,
+    DelegateResult,
     EndParams,
     ListParams,
     SessionRef,
@@ -115,26 +117,28 @@ async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
     task = args.task if args.task != "-" else sys.stdin.read()
     result = await svc.delegate(DelegateParams(task=task, adapter=args.adapter, model=args.model,
                                                working_dir=args.dir, isolation=args.isolation))
-    if args.wait:
-        if not args.json:
-            print(f"session {result.short_id} started ({result.adapter}/{result.model})",
-                  flush=True)
-        return await _wait_and_report(svc, result.session_id, args.json)
-    if args.json:
-        print_json(result)
-    else:
-        print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}")
-    return 0
+    if args.wait and not args.json:
+        print(f"session {result.short_id} started ({result.adapter}/{result.model})",
+              flush=True)
+    return await _started(svc, args, result,
+                          f"{result.session_id}  {result.status}  {result.adapter}/{result.model}")
 
 
 async def cmd_converse(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.converse(ConverseParams(session_id=args.id, message=args.message))
+    return await _started(svc, args, result,
+                          f"{result.session_id}  turn {result.turn}  {result.status}")
+
+
+async def _started(svc: SessionService, args: argparse.Namespace,
+                   result: DelegateResult | ConverseResult, text: str) -> int:
+    """A turn was started: with --wait, follow it to the end; else say so."""
     if args.wait:
         return await _wait_and_report(svc, result.session_id, args.json)
     if args.json:
         print_json(result)
     else:
-        print(f"{result.session_id}  turn {result.turn}  {result.status}")
+        print(text)
     return 0
 
 
