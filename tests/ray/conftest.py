@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# The daemon-over-stdio fixtures, for the tests that drive `zwarm-ls serve`.
+from tests.lsp.conftest import start_client  # noqa: F401
+
 VENV_BIN = Path(sys.executable).parent
 RAY = VENV_BIN / "ray"
 START_TIMEOUT_S = 180
@@ -182,6 +185,26 @@ def ray_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def cluster(ray_cluster: Cluster) -> Cluster:
+    """The session's cluster, with its worker node up (a test may have killed it)."""
+    if ray_cluster.worker_raylet() is None:
+        ray_cluster.start_worker()
+        ray_cluster.wait_ready()
+    return ray_cluster
+
+
+def executor_toml(cluster: Cluster, fake_bin: Path, scenario: Path | None = None,
+                  log: Path | None = None, kind: str = "local",
+                  address: str | None = None) -> str:
+    """An [executor] section for a test project's .zwarm/config.toml."""
+    env_vars = remote_env(fake_bin, scenario, log)["env_vars"]
+    lines = ["[executor]", f'kind = "{kind}"', f'address = "{address or cluster.url}"',
+             "resources = { agent = 1 }", "", "[executor.runtime_env.env_vars]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in env_vars.items()]
+    return "\n".join(lines) + "\n"
 
 
 def remote_env(fake_bin: Path, scenario: Path | None = None, log: Path | None = None) -> dict:

@@ -104,7 +104,7 @@ def fake_bin(fake_clis: Path) -> Path:
 
 
 async def test_remote_turn_streams_completes_and_its_change_set_applies(
-        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
         scenario: Scenario) -> None:
     git_project(project)
     script = scenario([
@@ -119,7 +119,7 @@ async def test_remote_turn_streams_completes_and_its_change_set_applies(
         {"emit": {"type": "turn.completed", "usage": {"input_tokens": 10,
                                                       "output_tokens": 2}}},
     ])
-    config = executor_config(ray_cluster, fake_bin, script)
+    config = executor_config(cluster, fake_bin, script)
     session_id = await start_remote(service, config, "change app.py")
     assert await until_done(service, session_id) == Status.COMPLETED
     summary = service.index.summary(session_id)
@@ -153,10 +153,10 @@ async def test_an_unreachable_cluster_is_a_clear_error(service: SessionService, 
 
 
 async def test_ending_a_remote_turn_stops_the_agent_on_the_worker(
-        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
         fake_clis: Path, scenario: Scenario, tmp_path: Path) -> None:
     git_project(project)
-    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(tmp_path / "never")),
+    config = executor_config(cluster, fake_bin, scenario(held_turn(tmp_path / "never")),
                              fake_clis)
     session_id = await start_remote(service, config, "hold on")
     await eventually(lambda: messages(service, session_id) == ["before"])
@@ -168,11 +168,11 @@ async def test_ending_a_remote_turn_stops_the_agent_on_the_worker(
 
 
 async def test_a_restarted_daemon_and_a_new_relay_reattach_by_submission_id(
-        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
         scenario: Scenario, tmp_path: Path) -> None:
     git_project(project)
     hold = tmp_path / "go on"
-    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(hold)))
+    config = executor_config(cluster, fake_bin, scenario(held_turn(hold)))
     session_id = await start_remote(service, config, "survive")
     await eventually(lambda: messages(service, session_id) == ["before"])
     await service.stop()  # the daemon goes ...
@@ -196,14 +196,14 @@ async def test_a_restarted_daemon_and_a_new_relay_reattach_by_submission_id(
 
 
 async def test_losing_the_worker_node_fails_the_session_with_the_reason(
-        ray_cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
+        cluster: Cluster, service: SessionService, project: Path, fake_bin: Path,
         scenario: Scenario, tmp_path: Path) -> None:
     """Last in this file: the worker is gone afterwards."""
     git_project(project)
-    config = executor_config(ray_cluster, fake_bin, scenario(held_turn(tmp_path / "never")))
+    config = executor_config(cluster, fake_bin, scenario(held_turn(tmp_path / "never")))
     session_id = await start_remote(service, config, "doomed")
     await eventually(lambda: messages(service, session_id) == ["before"])
-    ray_cluster.kill_worker()
+    cluster.kill_worker()
     assert await until_done(service, session_id) == Status.FAILED
     error = service.index.summary(session_id).error or ""
     assert "Ray job failed" in error, error
