@@ -19,19 +19,19 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ..runner import _detach, process_start_ticks
 from ..store import SessionMeta, Store, TurnPaths, now_iso, read_json, write_json_atomic
+from .jobs_api import TERMINAL, JobsApi
 from .ray_job import PREFIX
 from .slots import Slots
 
 STATUS_POLL_S = 1.0
-SUBMIT_RETRY_S = 30.0
-TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
+SUBMIT_TIMEOUT_S = 300.0  # an upload of a big working dir to a far cluster
 
 
 def state_path(paths: TurnPaths) -> Path:
@@ -70,9 +70,22 @@ class FrameReader:
         for line in lines:
             self._line(line)
 
+    def replay(self, text: str) -> None:
+        """The whole log again (re-attach, a gap, the end): only what is missing is
+        written. Its last line may still be growing, so an unfinished line is left out."""
+        live, self.partial = self.partial, ""
+        self.feed(text)
+        self.partial = live
+
     def _line(self, line: str) -> None:
         if not line.startswith(PREFIX + " "):
             return  # Ray's own lines
+        try:
+            self._frame(line)
+        except (ValueError, KeyError, IndexError):  # binascii.Error is a ValueError
+            self.gap = True  # a damaged frame: the next replay of the log fills it in
+
+    def _frame(self, line: str) -> None:
         parts = line.split(" ", 3)
         kind = parts[1]
         if kind in self.files and len(parts) == 4:
@@ -106,10 +119,8 @@ class Relay:
         self.state.update(changes)
         write_json_atomic(state_path(self.paths), self.state)
 
-    def client(self):  # Ray's JobSubmissionClient, imported late
-        from ray.job_submission import JobSubmissionClient
-
-        return JobSubmissionClient(self.state["address"])
+    def api(self) -> JobsApi:
+        return JobsApi(self.state["address"])
 
     # ----- before the job --------------------------------------------------------------
 
@@ -143,22 +154,20 @@ class Relay:
         runtime_env["py_modules"] = [*runtime_env.get("py_modules", []), package]
         submission_id = f"zwarm-{self.session_id[:8]}-t{self.turn}-{os.urandom(3).hex()}"
         self.save_state(submission_id=submission_id)  # before: a crash here can re-find it
-        client = self.client()
-        deadline = time.monotonic() + SUBMIT_RETRY_S
-        while True:
-            try:
-                client.submit_job(
-                    entrypoint="python -m zwarm_ls.executors.ray_job",
-                    submission_id=submission_id, runtime_env=runtime_env,
-                    entrypoint_resources=self.state.get("resources") or None,
-                    metadata={"zwarm_session": self.session_id, "zwarm_turn": str(self.turn),
-                              "zwarm_store": str(self.store.root)})
-                return submission_id
-            except RuntimeError as exc:
-                # A head that has just started answers 500 until its job agent is up.
-                if "No available agent" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        request = self.paths.output.with_suffix(".submit.json")
+        write_json_atomic(request, {
+            "address": self.state["address"], "entrypoint": "python -m zwarm_ls.executors.ray_job",
+            "submission_id": submission_id, "runtime_env": runtime_env,
+            "entrypoint_resources": self.state.get("resources") or None,
+            "metadata": {"zwarm_session": self.session_id, "zwarm_turn": str(self.turn),
+                         "zwarm_store": str(self.store.root)}})
+        proc = subprocess.run([sys.executable, "-m", "zwarm_ls.executors.submit", str(request)],
+                              stdin=subprocess.DEVNULL, capture_output=True, check=False,
+                              timeout=SUBMIT_TIMEOUT_S)
+        if proc.returncode != 0:
+            said = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise OSError(f"Ray did not take the job: {said[-1] if said else proc.returncode}")
+        return submission_id
 
     def meta(self) -> SessionMeta:
         meta = self.store.read_meta(self.session_id)
@@ -181,41 +190,54 @@ class Relay:
 
     # ----- following the job -------------------------------------------------------------
 
-    async def follow(self) -> tuple[str, object]:
-        client = self.client()
+    async def follow(self) -> tuple[str, dict]:
+        api = self.api()
         submission_id = self.state["submission_id"]
-        info = await asyncio.to_thread(client.get_job_info, submission_id)
+        info = await asyncio.to_thread(api.info, submission_id)
         located = False
+        ended = asyncio.Event()
 
         async def tail() -> None:
-            async for text in client.tail_job_logs(submission_id):
-                self.reader.feed(text)
+            # Reconnect until the job has ended (a tail may close early, e.g. while the
+            # job is still pending); each connection starts at the log's start, and the
+            # offsets skip what was written already.
+            while not ended.is_set():
+                self.reader.partial = ""
+                with contextlib.suppress(Exception):
+                    async for text in api.tail(submission_id):
+                        self.reader.feed(text)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ended.wait(), 1.0)
 
         tailing = asyncio.create_task(tail())
         while True:
-            if self.stop_requested and not info.status.is_terminal():
-                with contextlib.suppress(Exception):
-                    await asyncio.to_thread(client.stop_job, submission_id)
+            status, node = info.get("status"), info.get("driver_node_id")
+            if self.stop_requested and status not in TERMINAL:
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(api.stop, submission_id)
                 self.stop_requested = False
-            if not located and info.driver_node_id:
+            if not located and node:
                 located = True
-                self.save_state(node_id=info.driver_node_id)
-                self.set_location(f"node {info.driver_node_id[:12]} · job {submission_id}",
-                                  running=True)
-            if info.status.is_terminal():
+                self.save_state(node_id=node)
+                self.set_location(f"node {node[:12]} · job {submission_id}", running=True)
+            if self.reader.gap:
+                self.reader.gap = False
+                with contextlib.suppress(OSError):
+                    self.reader.replay(await asyncio.to_thread(api.logs, submission_id))
+            if status in TERMINAL:
+                ended.set()
                 break
             await asyncio.sleep(STATUS_POLL_S)
-            info = await asyncio.to_thread(client.get_job_info, submission_id)
+            with contextlib.suppress(OSError):  # a blip of the head: ask again next time
+                info = await asyncio.to_thread(api.info, submission_id)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(tailing, 10)
         tailing.cancel()
         # The whole log once more: whatever the tail missed at the end is filled in by
         # offset, nothing is written twice.
-        with contextlib.suppress(Exception):
-            reader = FrameReader(self.paths)
-            reader.feed(await asyncio.to_thread(client.get_job_logs, submission_id) + "\n")
-            self.reader = reader if reader.exit or not self.reader.exit else self.reader
-        return str(info.status), info
+        with contextlib.suppress(OSError):
+            self.reader.replay(await asyncio.to_thread(api.logs, submission_id))
+        return str(status), info
 
     # ----- after the job -------------------------------------------------------------------
 
@@ -248,7 +270,7 @@ class Relay:
         changes.record(meta, self.turn, "post")
         return None
 
-    def settle(self, status: str, info: object) -> None:
+    def settle(self, status: str, info: dict | None) -> None:
         from ..turns import ExitRecord, finalize_turn
 
         exit_data = self.reader.exit
@@ -259,7 +281,7 @@ class Relay:
                                 killed=bool(exit_data.get("killed")),
                                 reason=exit_data.get("reason"), ended_at=now_iso())
         else:
-            message = short_reason(getattr(info, "message", None) or "no reason given")
+            message = short_reason((info or {}).get("message") or "no reason given")
             record = ExitRecord(exit_code=None, reason=f"the Ray job {status.lower()}: "
                                 f"{message}", ended_at=now_iso())
         if status != "STOPPED" and exit_data is not None:
