@@ -10,6 +10,7 @@ const { SEL, answerInput, clean, drive, log, pickRow, runCommand, texts, waitTex
 const FIRST = process.env.FIRST_SHORT;
 const SECOND = process.env.SECOND_SHORT;
 const LENS_LINK = `${SEL.lens} a`;
+const ACTIVE_TAB = ".editor-group-container.active .tab.active";
 
 function editorFor(page, suffix) {
   return page.locator(`.monaco-editor[data-uri$="${suffix}"]`).first();
@@ -80,6 +81,8 @@ drive(async ({ page, results, shot }) => {
   // Accept the first hunk: it reaches the open buffer, beside the user's edit.
   await page.locator(LENS_LINK, { hasText: "Accept" }).first().click();
   await waitText(page, SEL.sidebarRow, (t) => t.includes("calc.py") && t.includes("1 applied"), "the accepted hunk in the view");
+  // The diff is reopened in place with the new state in its title.
+  results.texts.diffTitleAccepted = await waitText(page, ACTIVE_TAB, (t) => t.includes("1 to review"), "the diff's title after the accept");
   // The decided hunk's lenses go away; the other hunk keeps its own.
   const start = Date.now();
   while ((await page.locator(LENS_LINK, { hasText: "Accept" }).count()) !== 1) {
@@ -92,6 +95,7 @@ drive(async ({ page, results, shot }) => {
   await page.locator(".monaco-diff-editor .editor.modified .view-line", { hasText: "REJECTED" }).first().click();
   await page.keyboard.press("Control+Alt+N");
   results.texts.fileRowDecided = await waitText(page, SEL.sidebarRow, (t) => t.includes("calc.py") && t.includes("1 discarded"), "the rejected hunk in the view");
+  results.texts.diffTitleDecided = await waitText(page, ACTIVE_TAB, (t) => t.includes("reviewed"), "the diff's title after the reject");
   await shot("review-03-decided");
 
   await openCalcTab(page);
@@ -169,7 +173,7 @@ drive(async ({ page, results, shot }) => {
   // The hover's "Changes" link opens the session's diff (a client command the daemon's
   // markdown may run).
   await page.locator(".monaco-hover:not(.hidden) a", { hasText: "Changes" }).first().click();
-  results.texts.hoverChanges = await waitText(page, ".editor-group-container.active .tab.active", (t) => t.includes(`zwarm ${FIRST}`), "the changes opened from the hover");
+  results.texts.hoverChanges = await waitText(page, ACTIVE_TAB, (t) => t.includes(`zwarm ${FIRST}`), "the changes opened from the hover");
   results.texts.multiDiffFiles = await waitText(page, ".multiDiffEditor", (t) => t.includes("NOTES.md"), "the session's files in the multi-file diff");
   await shot("review-07-all-changes");
   results.texts.notifications = await texts(page, SEL.notification);

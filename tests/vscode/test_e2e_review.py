@@ -79,6 +79,8 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     assert "+" in texts["fileRow"] and "2 pending" in texts["fileRow"], texts["fileRow"]
     assert f"zwarm {first}" in texts["diffTitle"] and "to review" in texts["diffTitle"]
     assert "Accept" in texts["diffLenses"] and "Reject" in texts["diffLenses"]
+    assert f"zwarm {first} turn 1 · 1 to review" in texts["diffTitleAccepted"]
+    assert f"zwarm {first} turn 1 · reviewed" in texts["diffTitleDecided"]
     assert "1 applied" in texts["fileRowDecided"] and "1 discarded" in texts["fileRowDecided"]
     assert "ACCEPTED" in texts["afterAccept"] and "# mine" in texts["afterAccept"]
     assert "REJECTED" not in texts["afterAccept"]

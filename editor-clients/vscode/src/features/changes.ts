@@ -131,7 +131,7 @@ export class ChangeSets implements vscode.Disposable {
    * Open a session's changes: one file in the diff editor (`relPath`, or the only file),
    * or every file in the multi-file diff.
    */
-  async openDiff(sessionId: string, relPath?: string): Promise<void> {
+  async openDiff(sessionId: string, relPath?: string, options?: vscode.TextDocumentShowOptions): Promise<void> {
     const changes = (await this.load(sessionId)) ?? this.cache.get(sessionId);
     if (!changes || changes.files.length === 0) {
       void vscode.window.showInformationMessage(`zwarm: ${changes?.note ?? "this session changed no files"}`);
@@ -165,7 +165,27 @@ export class ChangeSets implements vscode.Disposable {
     if (stale.length > 0) {
       await vscode.window.tabGroups.close(stale, true);
     }
-    await vscode.commands.executeCommand("vscode.diff", base, result, title);
+    await vscode.commands.executeCommand("vscode.diff", base, result, title, options);
+  }
+
+  /**
+   * The diff the user decided in shows the new state in its title: VS Code cannot rename
+   * an open editor, so it is reopened in place, the cursor where it was.
+   */
+  private async retitleActiveDiff(changes: SessionChangesResult): Promise<void> {
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    if (!tab || !(tab.input instanceof vscode.TabInputTextDiff)) {
+      return;
+    }
+    const modified = tab.input.modified;
+    const parts = snapshotParts(modified.toString(true));
+    const file = parts?.sessionId === changes.sessionId ? changes.files.find((f) => f.relPath === parts.path) : undefined;
+    if (!file || tab.label === diffTitle(changes, file)) {
+      return;
+    }
+    const editor = vscode.window.activeTextEditor;
+    const selection = editor?.document.uri.toString() === modified.toString() ? editor.selection : undefined;
+    await this.openDiff(changes.sessionId, file.relPath, { selection, viewColumn: tab.group.viewColumn });
   }
 
   /**
@@ -190,7 +210,10 @@ export class ChangeSets implements vscode.Disposable {
       result = await this.daemon.request<ApplyChangesResult | DiscardChangesResult>(method, { sessionId, hunkIds });
     } finally {
       // Whatever the answer (an error included), the view shows the daemon's state.
-      await this.load(sessionId);
+      const changes = await this.load(sessionId);
+      if (changes) {
+        await this.retitleActiveDiff(changes);
+      }
     }
     if (result.conflicts.length > 0) {
       void vscode.window.showWarningMessage(conflictText(result.conflicts));
