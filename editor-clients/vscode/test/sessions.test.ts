@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  applyUpdate,
   contextValue,
   groupSessions,
   oneLine,
@@ -115,6 +116,12 @@ describe("upsertSession", () => {
     ]);
     expect(list[1].status).toBe("running");
     expect(upsertSession(list, summary({ id: "c" })).map((s) => s.id)).toEqual(["c", "a", "b"]);
+  });
+
+  it("drops a session the daemon says was deleted", () => {
+    const list = [summary({ id: "a" }), summary({ id: "b" })];
+    expect(applyUpdate(list, { session: summary({ id: "a" }), removed: true }).map((s) => s.id)).toEqual(["b"]);
+    expect(applyUpdate(list, { session: summary({ id: "a", status: "failed" }) })[0].status).toBe("failed");
   });
 });
 

@@ -58,6 +58,12 @@ export class ChangeSets implements vscode.Disposable {
       vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, provider),
       vscode.languages.registerCodeLensProvider({ scheme: SNAPSHOT_SCHEME }, lenses),
       daemon.onChangesUpdated((u) => void this.load(u.sessionId)),
+      daemon.onSessionUpdated((u) => {
+        if (u.removed && this.cache.delete(u.session.id)) {
+          this.changed.fire(u.session.id);
+          this.lensesChanged.fire();
+        }
+      }),
       // A restarted daemon may know other states (or sessions): forget, and ask again.
       daemon.onDidChangeRunning((running) => {
         if (running && this.cache.size > 0) {

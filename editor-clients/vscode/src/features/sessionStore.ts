@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { ContextKeys } from "../common/constants";
 import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
-import { upsertSession } from "../model/sessions";
+import { applyUpdate } from "../model/sessions";
 import { Methods, type ListResult, type SessionCounts, type SessionSummary, type SessionUpdated } from "../protocol";
 
 const RELIST_DELAY_MS = 250;
@@ -57,7 +57,7 @@ export class SessionStore implements vscode.Disposable {
   }
 
   private apply(update: SessionUpdated): void {
-    this.list = upsertSession(this.list, update.session);
+    this.list = applyUpdate(this.list, update);
     this.fire();
     clearTimeout(this.relistTimer);
     this.relistTimer = setTimeout(() => void this.refresh(), RELIST_DELAY_MS);

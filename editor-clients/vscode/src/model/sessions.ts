@@ -199,6 +199,11 @@ export function upsertSession(list: SessionSummary[], s: SessionSummary): Sessio
   return copy;
 }
 
+/** A `zwarm/sessionUpdated` push applied to the list: a deleted session leaves it. */
+export function applyUpdate(list: SessionSummary[], update: { session: SessionSummary; removed?: boolean }): SessionSummary[] {
+  return update.removed ? list.filter((s) => s.id !== update.session.id) : upsertSession(list, update.session);
+}
+
 /**
  * The session a command is about, from whatever invoked it: a Sessions tree row, a code
  * lens (`{sessionId}`), a plain id, or nothing (then the command asks).
