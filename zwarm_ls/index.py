@@ -28,10 +28,11 @@ from .adapters.base import StepDraft, TurnState
 from .costs import estimate_cost
 from .errors import AmbiguousSession, SessionNotFound
 from .protocol import Anchor, ChangeCounts, Overlap, SessionSummary, Status, Step, TokenUsage
-from .runner import process_start_ticks, runner_alive, stop_orphaned_group
+from .runner import launch_in_progress, process_start_ticks, runner_alive, stop_orphaned_group
 from .store import (
     SessionMeta,
     Store,
+    TurnPaths,
     now_iso,
     parse_time,
     read_json,
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 ATTENTION_WINDOW = timedelta(seconds=60)
 RESCAN_INTERVAL_S = 2.0
 LIVENESS_INTERVAL_S = 1.0
+# A turn left `pending` with no runner record and nobody launching it (the daemon that
+# wrote it died before starting the runner) is failed after this long: the gap between
+# writing meta.json and `runner.launch` taking its lock is normally milliseconds.
+LAUNCH_GRACE_S = 30.0
 
 
 @dataclass
@@ -65,12 +70,22 @@ class ForeignTotals:
     turns: set[int] = field(default_factory=set)
     usage: TokenUsage = field(default_factory=TokenUsage)
     reported: list[float] = field(default_factory=list)
+    # The last running total seen per thread, for CLIs that report one (Codex resume).
+    thread_totals: dict[str, TokenUsage] = field(default_factory=dict)
 
-    def add(self, turn: int, state: TurnState) -> None:
+    def add(self, turn: int, state: TurnState, cumulative: bool) -> None:
+        """Count turn `turn` (read in order) once. A resumed Codex thread reports the
+        thread's running total, so only what it added since the thread's last turn counts."""
         if turn in self.turns:
             return
         self.turns.add(turn)
-        self.usage = self.usage.plus(state.usage)
+        own = state.usage
+        if cumulative and state.resume_id:
+            earlier = self.thread_totals.get(state.resume_id)
+            self.thread_totals[state.resume_id] = state.usage
+            if earlier is not None:
+                own = state.usage.minus(earlier)
+        self.usage = self.usage.plus(own)
         if state.reported_cost is not None:
             self.reported.append(state.reported_cost)
 
@@ -124,6 +139,9 @@ class Index:
         self._journal_offset = 0
         self._last_rescan = 0.0
         self._started = False
+        # Set once the first refresh has read every session: a reader that must not
+        # answer from half a store (a request arriving at start-up) waits on it.
+        self.ready = threading.Event()
 
     # ----- refresh -----------------------------------------------------------------------
 
@@ -149,7 +167,12 @@ class Index:
                 with self._lock, self._isolated(session_id):
                     if entry.reader is not None and self._entries.get(session_id) is entry:
                         self._tail(session_id, entry, changes)
+            self.ready.set()
             return list(changes.values())
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        """Block until the first refresh has finished (or `timeout_s` passed); whether it has."""
+        return self.ready.wait(timeout_s)
 
     @contextlib.contextmanager
     def _isolated(self, session_id: str) -> Iterator[None]:
@@ -211,8 +234,8 @@ class Index:
         turn = entry.reader_turn
         paths = self.store.turn_paths(session_id, turn)
         exit_rec = ExitRecord.read(paths.exit)
-        if exit_rec is None and self._runner_vanished(entry, paths.run):
-            exit_rec = self._settle_orphan(session_id, turn, paths)
+        if exit_rec is None and (reason := self._runner_vanished(entry, turn)):
+            exit_rec = self._settle_orphan(session_id, turn, paths, reason)
         new = self._append(entry, turn, entry.reader.read_new(final=exit_rec is not None))
         status_changed = False
         if exit_rec is not None:
@@ -231,26 +254,31 @@ class Index:
             change.summary = self._summary(entry)
             changes[session_id] = change
 
-    def _runner_vanished(self, entry: Entry, run_path) -> bool:
+    def _runner_vanished(self, entry: Entry, turn: int) -> str | None:
+        """Why nobody supervises the running turn any more, or None while someone does."""
         now = time.monotonic()
         if now - entry.liveness_checked < LIVENESS_INTERVAL_S:
-            return False
+            return None
         entry.liveness_checked = now
-        run = read_json(run_path)
+        paths = self.store.turn_paths(entry.meta.id, turn)
+        run = read_json(paths.run)
         if run is not None:
-            return not runner_alive(run)
-        return _zwarm_turn_over(entry)
+            return None if runner_alive(run) else "the runner of this turn was killed"
+        if entry.meta.status == Status.PENDING.value:  # zwarm never writes pending: ours
+            return _abandoned_launch(entry.meta, paths)
+        return "the agent's process is gone" if _zwarm_turn_over(entry) else None
 
-    def _settle_orphan(self, session_id: str, turn: int, paths) -> ExitRecord | None:
-        """The runner died without an exit record (SIGKILL, OOM): settle the turn here."""
+    def _settle_orphan(self, session_id: str, turn: int, paths, reason: str
+                       ) -> ExitRecord | None:
+        """The runner died without an exit record (SIGKILL, OOM), or was never started:
+        stop what is left of its process group, and settle the turn here."""
         time.sleep(0.05)  # it may have been writing the record just now
         existing = ExitRecord.read(paths.exit)
         if existing is not None:
             return existing
-        log.warning("session %s turn %d: runner vanished without an exit record", session_id, turn)
-        stopped = stop_orphaned_group(read_json(paths.run))
-        reason = "the runner of this turn was killed" + (
-            "; its agent was stopped" if stopped else "")
+        log.warning("session %s turn %d: %s (no exit record)", session_id, turn, reason)
+        if stop_orphaned_group(read_json(paths.run)):
+            reason += "; its agent was stopped"
         record = ExitRecord(exit_code=None, killed=False, reason=reason, ended_at=now_iso())
         write_json_atomic(paths.exit, record.dump())
         return record
@@ -285,7 +313,7 @@ class Index:
             added += self._append(entry, turn, reader.read_new(final=not running))
             entry.reader, entry.reader_turn = (reader if running else None), turn
             if not meta.turns and not running:
-                entry.foreign.add(turn, reader.state)
+                entry.foreign.add(turn, reader.state, adapter.cumulative_usage)
         return added
 
     def settle_foreign(self) -> list[Change]:
@@ -422,6 +450,17 @@ def _change_fields(meta: SessionMeta) -> dict:
         if isinstance(extra.get(key), str):
             fields[key] = extra[key]
     return fields
+
+
+def _abandoned_launch(meta: SessionMeta, paths: TurnPaths) -> str | None:
+    """A pending turn whose runner never wrote its record: abandoned when nobody holds its
+    launch lock and it has waited longer than any launch takes."""
+    written = parse_time(meta.updated_at)
+    if written is None or datetime.now(UTC) - written < timedelta(seconds=LAUNCH_GRACE_S):
+        return None
+    if launch_in_progress(paths) or paths.run.exists():
+        return None
+    return "the turn's runner was never started (the daemon starting it stopped first)"
 
 
 def _zwarm_turn_over(entry: Entry) -> bool:

@@ -11,12 +11,15 @@ process that merely reuses its pid.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from .store import SessionMeta, Store, TurnPaths, now_iso, read_json, write_json_atomic
@@ -48,16 +51,52 @@ def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[s
     """Start the runner for `turn` and return once it has started the CLI (or failed to)."""
     paths = store.turn_paths(meta.id, turn)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
-    paths.prompt.write_text(prompt, encoding="utf-8")
-    write_json_atomic(paths.output.with_suffix(".launch.json"),
-                      {"argv": argv, "cwd": meta.working_dir})
-    with open(paths.output.with_suffix(".runner.log"), "ab") as runner_log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zwarm_ls.runner", str(store.root), meta.id, str(turn)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=runner_log,
-            cwd=meta.working_dir, env=env, close_fds=True,
-        )
-    proc.wait()  # the intermediate process exits as soon as the CLI is started
+    with _launch_lock(paths):
+        paths.prompt.write_text(prompt, encoding="utf-8")
+        write_json_atomic(paths.output.with_suffix(".launch.json"),
+                          {"argv": argv, "cwd": meta.working_dir})
+        log_path = paths.output.with_suffix(".runner.log")
+        with open(log_path, "ab") as runner_log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "zwarm_ls.runner", str(store.root), meta.id, str(turn)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=runner_log,
+                cwd=meta.working_dir, env=env, close_fds=True,
+            )
+        # The intermediate process exits as soon as the CLI is started; non-zero when the
+        # runner died before that (it logged why, and settled the turn if it could).
+        if proc.wait() != 0:
+            raise RunnerFailed(f"the runner stopped before starting the agent (see {log_path})")
+
+
+@contextlib.contextmanager
+def _launch_lock(paths: TurnPaths) -> Iterator[None]:
+    """Held while a daemon starts the turn's runner, so another daemon can tell a launch in
+    progress from one its daemon abandoned (the lock goes with the process that held it)."""
+    fd = os.open(paths.output.with_suffix(".launch.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def launch_in_progress(paths: TurnPaths) -> bool:
+    """Whether some process is starting this turn's runner right now."""
+    try:
+        fd = os.open(paths.output.with_suffix(".launch.lock"), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class RunnerFailed(OSError):
+    """The runner of a turn ended before it started the agent CLI."""
 
 
 def terminate(paths: TurnPaths, grace_s: float = 3.0) -> bool:
@@ -205,6 +244,25 @@ def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> 
     return 0
 
 
+def _fail_turn(store: Store, session_id: str, turn: int, exc: BaseException) -> None:
+    """The runner itself broke (a bug, a store it cannot write): say so in its log, and
+    settle the turn as failed with the reason, so the session is not left running."""
+    traceback.print_exception(exc, file=sys.stderr)
+    from .turns import ExitRecord, finalize_turn
+
+    paths = store.turn_paths(session_id, turn)
+    record = ExitRecord(exit_code=None, reason=f"the runner failed: {type(exc).__name__}: {exc}",
+                        ended_at=now_iso())
+    try:
+        finalize_turn(store, session_id, turn, record)
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        if read_json(paths.exit) is None:
+            with contextlib.suppress(OSError):
+                write_json_atomic(paths.exit, record.dump())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3:
@@ -216,8 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     ready_fd = _detach()
     try:
         return run_turn(store, session_id, turn, ready_fd)
+    except BaseException as exc:
+        _fail_turn(store, session_id, turn, exc)
+        return 1
     finally:
-        os._exit(0)
+        sys.stderr.flush()
+        os._exit(0)  # never unwind into the forked parent's code
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ It is idempotent, so both calling it is harmless.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from .store import SessionMeta, Store, TurnRecord, now_iso, read_json
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+# One event line longer than this is dropped (an error step says so), so a stream that
+# never sends a newline cannot fill the daemon's memory. Real messages are far shorter.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -31,38 +36,68 @@ class TurnReader:
     offset: int = 0
     partial: bytearray = field(default_factory=bytearray)
     state: TurnState = field(default_factory=TurnState)
+    # Bytes of an over-long line still being skipped (its start was already dropped).
+    skipping: bool = False
+    refused: bool = False  # the path is not a regular file: said once, never read
 
     def read_new(self, final: bool = False) -> list[StepDraft]:
         """Steps from bytes written since the last call. `final` flushes a last line that
         has no newline (the writer is gone, so it will never get one)."""
         steps: list[StepDraft] = []
+        if self.refused:
+            return steps
         try:
-            with open(self.path, "rb") as f:
+            # O_NONBLOCK: a FIFO in place of the turn file must not block the daemon.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            fd = None
+        if fd is not None:
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    self.refused = True
+                    reason = f"{self.path.name} is not a regular file; its output is not read"
+                    return [StepDraft("error", reason, detail=str(self.path))]
                 f.seek(self.offset)
                 while chunk := f.read(_CHUNK):
                     self.offset += len(chunk)
                     steps.extend(self._feed(chunk))
-        except FileNotFoundError:
-            pass
         if final and self.partial:
             steps.extend(self.adapter.parse_line(bytes(self.partial), self.state))
             self.partial.clear()
+        self.skipping = self.skipping and not final
         return steps
 
     def _feed(self, chunk: bytes) -> list[StepDraft]:
         steps: list[StepDraft] = []
         start = 0
         while (end := chunk.find(b"\n", start)) != -1:
-            if self.partial:
+            if self.skipping:  # the rest of a line already reported as too long
+                self.skipping = False
+            elif self.partial:
                 self.partial += chunk[start:end]
                 line = bytes(self.partial)
                 self.partial.clear()
+                steps.extend(self._line(line))
             else:
-                line = chunk[start:end]
-            steps.extend(self.adapter.parse_line(line, self.state))
+                steps.extend(self._line(chunk[start:end]))
             start = end + 1
-        self.partial += chunk[start:]
+        if not self.skipping:
+            self.partial += chunk[start:]
+            if len(self.partial) > MAX_LINE_BYTES:
+                steps.append(self._too_long(bytes(self.partial[:200])))
+                self.partial.clear()
+                self.skipping = True
         return steps
+
+    def _line(self, line: bytes) -> list[StepDraft]:
+        if len(line) > MAX_LINE_BYTES:
+            return [self._too_long(line[:200])]
+        return self.adapter.parse_line(line, self.state)
+
+    def _too_long(self, head: bytes) -> StepDraft:
+        self.state.malformed_lines += 1
+        return StepDraft("error", f"an output line over {MAX_LINE_BYTES >> 20} MiB was skipped",
+                         detail=head.decode("utf-8", errors="replace") + " …")
 
 
 @dataclass(frozen=True)
@@ -88,7 +123,13 @@ class ExitRecord:
 def stderr_tail(path: Path, limit: int = 600) -> str | None:
     """The last lines of a CLI's stderr, for an error message when it said nothing else."""
     try:
-        data = path.read_bytes()[-4000:].decode(errors="replace").strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            f.seek(max(info.st_size - 4000, 0))
+            data = f.read(4000).decode(errors="replace").strip()
     except OSError:
         return None
     lines = [ln for ln in data.splitlines() if ln.strip()]

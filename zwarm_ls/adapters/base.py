@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+
 from ..config import AdapterConfig
 from ..protocol import FileTouch, StepKind, TokenUsage
 from ..text import clip
@@ -99,6 +101,33 @@ class Adapter(ABC):
             return [StepDraft("error", clip(f"unreadable {event.get('type', '?')} event from "
                                             f"the agent ({type(exc).__name__}: {exc})"),
                               detail=detail[:MAX_RAW_DETAIL])]
+
+
+class UsageCounts(BaseModel):
+    """Token counts as a CLI reports them, validated: a count that is not a whole
+    non-negative number (`"12k"`) makes the usage unreadable rather than guessed."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    input_tokens: NonNegativeInt = 0
+    cached_input_tokens: NonNegativeInt = 0
+    cache_read_input_tokens: NonNegativeInt = 0
+    cache_creation_input_tokens: NonNegativeInt = 0
+    output_tokens: NonNegativeInt = 0
+    reasoning_output_tokens: NonNegativeInt = 0
+
+
+def read_usage(raw: Any, event: dict[str, Any]) -> tuple[UsageCounts | None, StepDraft | None]:
+    """The usage of `event`, or an error step holding the event verbatim when it cannot be
+    read. The event's other news (the turn completed, its cost) stays valid either way."""
+    try:
+        return UsageCounts.model_validate(raw if raw is not None else {}), None
+    except ValidationError as exc:
+        reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'usage'}: {e['msg']}"
+                           for e in exc.errors()[:3])
+        return None, StepDraft("error", clip(f"unreadable usage in {event.get('type', '?')} "
+                                             f"event from the agent ({reason})"),
+                               detail=json.dumps(event)[:MAX_RAW_DETAIL])
 
 
 def raw_step(event: dict[str, Any]) -> StepDraft:

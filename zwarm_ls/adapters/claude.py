@@ -15,7 +15,16 @@ from typing import Any
 from ..config import AdapterConfig, ClaudeConfig
 from ..protocol import FileTouch, Range, TokenUsage
 from ..text import clip
-from .base import Adapter, Outcome, StepDraft, TurnState, raw_step, whole_file_range
+from .base import (
+    Adapter,
+    Outcome,
+    StepDraft,
+    TurnState,
+    UsageCounts,
+    raw_step,
+    read_usage,
+    whole_file_range,
+)
 
 _FILE_TOOLS = {"Write", "Edit", "MultiEdit", "NotebookEdit"}
 _EXIT_CODE = re.compile(r"^Exit code (\d+)")
@@ -29,13 +38,11 @@ def _text_of(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def _usage(raw: dict[str, Any]) -> TokenUsage:
-    return TokenUsage(
-        input_tokens=int(raw.get("input_tokens") or 0),
-        cached_input_tokens=int(raw.get("cache_read_input_tokens") or 0),
-        cache_creation_input_tokens=int(raw.get("cache_creation_input_tokens") or 0),
-        output_tokens=int(raw.get("output_tokens") or 0),
-    )
+def _usage(raw: UsageCounts) -> TokenUsage:
+    return TokenUsage(input_tokens=raw.input_tokens,
+                      cached_input_tokens=raw.cache_read_input_tokens,
+                      cache_creation_input_tokens=raw.cache_creation_input_tokens,
+                      output_tokens=raw.output_tokens)
 
 
 class ClaudeAdapter(Adapter):
@@ -70,6 +77,8 @@ class ClaudeAdapter(Adapter):
             return []
         if kind == "assistant":
             blocks = (event.get("message") or {}).get("content") or []
+            if isinstance(blocks, str):  # a bare string is one text block
+                blocks = [{"type": "text", "text": blocks}]
             return [s for b in blocks if isinstance(b, dict) for s in self._block(b, state)]
         if kind == "user":
             content = (event.get("message") or {}).get("content")
@@ -131,23 +140,33 @@ class ClaudeAdapter(Adapter):
 
     @staticmethod
     def _result(event: dict[str, Any], state: TurnState) -> list[StepDraft]:
-        state.resume_id = event.get("session_id") or state.resume_id
-        state.usage = _usage(event.get("usage") or {})
+        resume_id = event.get("session_id")
+        state.resume_id = resume_id if isinstance(resume_id, str) and resume_id \
+            else state.resume_id
         cost = event.get("total_cost_usd")
-        state.reported_cost = float(cost) if isinstance(cost, int | float) else None
+        state.reported_cost = float(cost) if isinstance(cost, int | float) and \
+            not isinstance(cost, bool) and cost >= 0 else None
         state.activity = None
+        # How the turn ended is decided before its usage is read: unreadable counts must
+        # not turn a finished turn into one that "ended without a result".
         failed = bool(event.get("is_error")) or event.get("subtype") not in (None, "success")
         text = event.get("result")
+        counts, problem = read_usage(event.get("usage"), event)
+        if counts is not None:
+            state.usage = _usage(counts)
+        steps = [problem] if problem else []
         if failed:
             reason = str(text or event.get("subtype") or "claude reported an error")
             if event.get("api_error_status"):
                 reason = f"{reason} (API status {event['api_error_status']})"
             state.outcome = "failed"
             state.fatal_error = reason
-            return [StepDraft("error", clip(reason), detail=reason)]
+            return [*steps, StepDraft("error", clip(reason), detail=reason)]
         state.outcome = "completed"
         if isinstance(text, str) and text and (not state.messages or state.messages[-1] != text):
             state.messages.append(text)
+        if counts is None:
+            return steps
         u = state.usage
         return [StepDraft("usage", f"tokens: {u.input_tokens} in ({u.cached_input_tokens} cached),"
                           f" {u.output_tokens} out")]

@@ -17,7 +17,7 @@ from typing import Any
 from ..config import AdapterConfig, CodexConfig
 from ..protocol import FileTouch, TokenUsage
 from ..text import clip
-from .base import Adapter, Outcome, StepDraft, TurnState, raw_step
+from .base import Adapter, Outcome, StepDraft, TurnState, UsageCounts, raw_step, read_usage
 
 _BASH_WRAPPER = re.compile(r"^/bin/(?:ba|z)?sh -l?c '(.*)'$", re.S)
 # The common case, a script with no single quote in it: no shell parsing needed.
@@ -73,13 +73,16 @@ def flatten_overrides(table: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def _usage(raw: dict[str, Any]) -> TokenUsage:
-    return TokenUsage(
-        input_tokens=int(raw.get("input_tokens") or 0),
-        cached_input_tokens=int(raw.get("cached_input_tokens") or 0),
-        output_tokens=int(raw.get("output_tokens") or 0),
-        reasoning_tokens=int(raw.get("reasoning_output_tokens") or 0),
-    )
+def _usage(raw: UsageCounts) -> TokenUsage:
+    return TokenUsage(input_tokens=raw.input_tokens, cached_input_tokens=raw.cached_input_tokens,
+                      output_tokens=raw.output_tokens, reasoning_tokens=raw.reasoning_output_tokens)
+
+
+def _error_message(error: Any) -> str:
+    """turn.failed carries {"message": …}; some builds send the message as a bare string."""
+    if isinstance(error, dict):
+        error = error.get("message")
+    return str(error) if error else "turn failed"
 
 
 class CodexAdapter(Adapter):
@@ -115,14 +118,16 @@ class CodexAdapter(Adapter):
             state.activity = "thinking"
             return []
         if kind == "turn.completed":
-            state.usage = _usage(event.get("usage") or {})
-            state.outcome = "completed"
+            state.outcome = "completed"  # even when its usage turns out unreadable
             state.activity = None
-            u = state.usage
+            counts, problem = read_usage(event.get("usage"), event)
+            if counts is None:
+                return [problem] if problem else []
+            state.usage = u = _usage(counts)
             return [StepDraft("usage", f"tokens: {u.input_tokens} in ({u.cached_input_tokens} "
                               f"cached), {u.output_tokens} out")]
         if kind == "turn.failed":
-            message = (event.get("error") or {}).get("message") or "turn failed"
+            message = _error_message(event.get("error"))
             state.outcome = "failed"
             state.fatal_error = message
             state.activity = None
