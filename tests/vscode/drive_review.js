@@ -127,18 +127,44 @@ drive(async ({ page, results, shot }) => {
   await page.locator(SEL.statusItem).click();
   results.texts.thirdRow = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${third}`) && t.includes("killed"), "the ended session in the view");
 
-  // The second session changed the same lines: accepting all of it conflicts.
-  // The menu item is chosen with the keyboard (a click right after the menu opens can be
-  // dropped by VS Code's menu, as drive.js found).
+  // The second session changed the same lines. The daemon's Accept lens on its hunk in
+  // calc.py conflicts: the reason is shown, nothing is applied, the hunk still waits.
+  await openCalcTab(page);
+  const calc = editorFor(page, "/calc.py");
+  const daemonAccept = calc.locator(".codelens-decoration a", { hasText: "Accept" }).first();
+  for (let attempt = 1; ; attempt++) {
+    // A lens refresh can be dropped while the editor had no focus (see drive.js).
+    await calc.locator(".view-line").last().click();
+    try {
+      await daemonAccept.waitFor({ timeout: attempt < 4 ? 15_000 : 60_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 4) {
+        throw error;
+      }
+      await page.locator(".tabs-container .tab", { hasText: "zwarm" }).first().click();
+      await openCalcTab(page);
+    }
+  }
+  results.texts.daemonLenses = await texts(page, `.monaco-editor[data-uri$="/calc.py"] .codelens-decoration`);
+  await daemonAccept.click();
+  results.texts.conflict = await waitText(page, SEL.notification, (t) => t.includes("nothing applied"), "the conflict notification");
+  await settledToast(page, "nothing applied");
   await page.locator(SEL.statusItem).click();
+  results.texts.secondRowAfterConflict = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`) && t.includes("to review"), "the conflicting hunk still waiting");
+  await shot("review-05-conflict");
+
+  // Reject All from the session's menu drops it. The menu item is chosen with the
+  // keyboard (a click right after the menu opens can be dropped, as drive.js found).
   for (let attempt = 1; ; attempt++) {
     await page.locator(SEL.sidebarRow, { hasText: `codex ${SECOND}` }).first().click({ button: "right" });
-    await waitText(page, SEL.menuItem, (t) => t === "Accept All Changes", "the session's review menu");
-    await page.locator(".context-view .monaco-menu .action-item", { hasText: "Accept All Changes" }).first().hover();
-    await page.locator(".context-view .monaco-menu .action-item.focused", { hasText: "Accept All Changes" }).first().waitFor();
+    await waitText(page, SEL.menuItem, (t) => t === "Reject All Changes", "the session's review menu");
+    results.texts.reviewMenu = (await texts(page, SEL.menuItem)).filter(Boolean);
+    await page.locator(".context-view .monaco-menu .action-item", { hasText: "Reject All Changes" }).first().hover();
+    await page.locator(".context-view .monaco-menu .action-item.focused", { hasText: "Reject All Changes" }).first().waitFor();
     await page.keyboard.press("Enter");
     try {
-      results.texts.conflict = await waitText(page, SEL.notification, (t) => t.includes("nothing applied"), "the conflict notification", { timeout: attempt < 3 ? 20_000 : 120_000 });
+      results.texts.secondRowRejected = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`) && !t.includes("to review"), "the second session with nothing left to review", { timeout: attempt < 3 ? 20_000 : 120_000 });
       break;
     } catch (error) {
       if (attempt >= 3) {
@@ -147,10 +173,6 @@ drive(async ({ page, results, shot }) => {
       await page.keyboard.press("Escape");
     }
   }
-  await settledToast(page, "nothing applied");
-  // Nothing was applied: the second session's hunk still waits.
-  results.texts.secondRowAfterConflict = await waitText(page, SEL.sidebarRow, (t) => t.includes(`codex ${SECOND}`) && t.includes("to review"), "the conflicting hunk still waiting");
-  await shot("review-05-conflict");
 
   // A hover on the accepted line names the session that wrote it.
   await openCalcTab(page);

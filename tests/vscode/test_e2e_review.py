@@ -93,6 +93,9 @@ def test_review_in_the_diff_editor(tmp_path: Path, fake_clis: Path, scenario,
     assert "killed" in texts["overlapEnded"] and "killed" in texts["thirdRow"], texts
     assert "OTHER" not in saved and "overlap" in texts["conflict"]
     assert "1 to review" in texts["secondRowAfterConflict"], texts["secondRowAfterConflict"]
+    assert {"Accept All Changes", "Reject All Changes", "Review Changes"} <= \
+        set(texts["reviewMenu"]), texts["reviewMenu"]
+    assert "to review" not in texts["secondRowRejected"]
     assert f"written by codex session {first}" in texts["hover"] or \
         f"written by codex session `{first}`" in texts["hover"], texts["hover"]
     # The hover's "Changes": both files of the first session in VS Code's multi-file diff,

@@ -35,6 +35,12 @@ export const Commands = {
   openChanges: "zwarm.openChanges",
 } as const;
 
+/** Server commands of the daemon's per-hunk lenses (run through the review's checks). */
+export const ServerCommands = {
+  applyChanges: "zwarm.applyChanges",
+  discardChanges: "zwarm.discardChanges",
+} as const;
+
 /** Context keys used in `when` clauses of the manifest. */
 export const ContextKeys = {
   serverRunning: "zwarm-ls.serverRunning",

@@ -45,6 +45,9 @@ class ChatCapability implements StaticFeature {
 
 export type ChatHandler = (params: ChatQuestion) => Promise<ChatAnswer>;
 
+/** Runs a server command (from one of the daemon's code lenses) itself, or returns undefined. */
+export type CommandInterceptor = (command: string, args: unknown[]) => Promise<unknown> | undefined;
+
 export class DaemonNotRunning extends Error {
   constructor() {
     super("the zwarm-ls daemon is not running (see the 'zwarm' output, or run 'zwarm: Restart Server')");
@@ -60,6 +63,7 @@ export class Daemon implements vscode.Disposable {
   private readonly orchestratorUpdated = new vscode.EventEmitter<OrchestratorUpdated>();
   private readonly changesUpdated = new vscode.EventEmitter<ChangesUpdated>();
   private chatHandler: ChatHandler | undefined;
+  private commandInterceptor: CommandInterceptor | undefined;
 
   /** Every `zwarm/sessionUpdated` push from the daemon. */
   readonly onSessionUpdated = this.sessionUpdated.event;
@@ -90,6 +94,10 @@ export class Daemon implements vscode.Disposable {
       // The daemon's hovers link to a session's trajectory and changes: those two client
       // commands (they only open documents) may run from its markdown, nothing else.
       markdown: { isTrusted: { enabledCommands: [Commands.openTrajectory, Commands.openChanges] } },
+      middleware: {
+        executeCommand: (command, args: unknown[], next) =>
+          this.commandInterceptor?.(command, args) ?? next(command, args),
+      },
     };
     const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
     client.onDidChangeState((e) => this.setRunning(e.newState === State.Running));
@@ -160,6 +168,14 @@ export class Daemon implements vscode.Disposable {
   /** Who answers the orchestrator's and the pilot's questions (`zwarm/chat`). */
   setChatHandler(handler: ChatHandler): void {
     this.chatHandler = handler;
+  }
+
+  /**
+   * Who runs server commands the client wants to handle itself: the daemon's Accept /
+   * Reject lenses go through the review's checks and show its conflicts.
+   */
+  interceptCommands(interceptor: CommandInterceptor): void {
+    this.commandInterceptor = interceptor;
   }
 
   async request<R>(method: string, params: object): Promise<R> {

@@ -5,7 +5,7 @@
 // so Ctrl+Z undoes it; a conflict is a notification with its reason.
 
 import * as vscode from "vscode";
-import { Commands } from "../common/constants";
+import { Commands, ServerCommands } from "../common/constants";
 import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
 import {
@@ -46,6 +46,21 @@ export class ChangeSets implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly daemon: Daemon) {
+    // The daemon's Accept / Reject lenses in the user's files (drawn for undecided hunks
+    // only) get the same checks and messages as the client's own.
+    daemon.interceptCommands((command, args) => {
+      const verb = command === ServerCommands.applyChanges ? "accept" : command === ServerCommands.discardChanges ? "reject" : undefined;
+      const arg = args[0] as Partial<HunkTarget> | undefined;
+      if (!verb || !arg?.sessionId) {
+        return undefined;
+      }
+      const target = arg.hunkIds ? { sessionId: arg.sessionId, hunkIds: arg.hunkIds, drawnAs: "pending" as const } : { sessionId: arg.sessionId };
+      return this.decide(verb, target).catch((error: unknown) => {
+        logError(`${verb}ing from the daemon's lens`, error);
+        void vscode.window.showErrorMessage(describeError(`${verb}ing the hunk`, command, error));
+        return false;
+      });
+    });
     const provider: vscode.TextDocumentContentProvider = {
       onDidChange: this.snapshotsChanged.event,
       provideTextDocumentContent: (uri) => this.content(uri),
