@@ -8,64 +8,14 @@ which is preferred whenever present (the caller decides that).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .models import Price, lookup
 from .protocol import TokenUsage
 
 
-@dataclass(frozen=True)
-class Price:
-    """US dollars per million tokens."""
-
-    input: float
-    output: float
-    cached_input: float
-    cache_write: float | None = None
-    includes_cached_in_input: bool = True
-
-
-def _anthropic(inp: float, out: float) -> Price:
-    return Price(inp, out, cached_input=inp * 0.1, cache_write=inp * 1.25,
-                 includes_cached_in_input=False)
-
-
-PRICES: dict[str, Price] = {
-    "gpt-5.1-codex-mini": Price(0.25, 2.00, 0.025),
-    "gpt-5.1-codex": Price(1.25, 10.00, 0.125),
-    "gpt-5.1-codex-max": Price(1.25, 10.00, 0.125),
-    "gpt-5.2-codex": Price(1.50, 12.00, 0.15),
-    "gpt-5.2": Price(2.00, 16.00, 0.20),
-    "sonnet": _anthropic(3.00, 15.00),
-    "opus": _anthropic(15.00, 75.00),
-    "haiku": _anthropic(1.00, 5.00),
-}
-
-ALIASES: dict[str, str] = {
-    "codex-mini": "gpt-5.1-codex-mini",
-    "mini": "gpt-5.1-codex-mini",
-    "codex": "gpt-5.1-codex",
-    "codex-max": "gpt-5.1-codex-max",
-    "5.2": "gpt-5.2-codex",
-    "5.2-codex": "gpt-5.2-codex",
-    "claude-sonnet": "sonnet",
-    "claude-opus": "opus",
-    "claude-haiku": "haiku",
-}
-
-
 def price_for(model: str | None) -> Price | None:
-    """The price of a model name as users and CLIs spell it, or None if unknown."""
-    if not model:
-        return None
-    name = model.lower().strip()
-    name = ALIASES.get(name, name)
-    if name in PRICES:
-        return PRICES[name]
-    for family in ("opus", "sonnet", "haiku"):  # claude-sonnet-4-5-20250929 and friends
-        if family in name:
-            return PRICES[family]
-    prefixes = [p for p in PRICES if name.startswith(p)]
-    return PRICES[max(prefixes, key=len)] if prefixes else None
+    """The price of a model name as users and CLIs spell it (models.py's table)."""
+    info = lookup(model)
+    return info.price if info is not None else None
 
 
 def estimate_cost(model: str | None, usage: TokenUsage) -> float | None:
