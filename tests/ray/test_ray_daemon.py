@@ -24,14 +24,18 @@ async def test_a_ray_session_streams_to_the_client_and_comes_back_as_a_change_se
         cluster: Cluster, start_client: StartClient, project: Path, fake_clis: Path,
         scenario: Scenario) -> None:
     git_project(project)
-    script = scenario([
-        {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
-        {"write": "app.py", "text": "print('from the worker')\n"},
-        {"emit": {"type": "item.completed", "item": {"id": "m", "type": "agent_message",
-                                                     "text": "done: {prompt}"}}},
-        {"emit": {"type": "turn.completed", "usage": {"input_tokens": 3, "output_tokens": 1}}},
-    ])
-    configure(project, executor_toml(cluster, fake_clis.parent / "bin", script))
+    def turn(path: str, text: str) -> list[dict]:
+        return [
+            {"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+            {"write": path, "text": text},
+            {"emit": {"type": "item.completed", "item": {"id": "m", "type": "agent_message",
+                                                         "text": "done: {prompt}"}}},
+            {"emit": {"type": "turn.completed", "usage": {"input_tokens": 3,
+                                                          "output_tokens": 1}}},
+        ]
+    script = scenario(turn("app.py", "print('from the worker')\n"),
+                      turn("notes.txt", "second turn\n"))
+    configure(project, executor_toml(cluster, fake_clis.parent / "bin", script, fake_clis))
     client, updates = await start_client()
     started = await request(client, "zwarm/delegate", {"task": "remote edit", "executor": "ray",
                                                        "isolation": "worktree"})
@@ -45,14 +49,21 @@ async def test_a_ray_session_streams_to_the_client_and_comes_back_as_a_change_se
     listed = await request(client, "zwarm/listSessions", {})
     [row] = [s for s in listed["sessions"] if s["id"] == session_id]
     assert row["executor"] == "ray" and "job zwarm-" in row["location"]
+    # A second turn starts from the first one's result, on the cluster again.
+    await request(client, "zwarm/converse", {"sessionId": session_id, "message": "more"})
+    await updates.until(lambda items: any(
+        u.session.id == session_id and u.session.turn == 2 and
+        u.session.status == "completed" for u in items), TIMEOUT)
     changes = await request(client, "zwarm/sessionChanges", {"sessionId": session_id})
-    [changed] = changes["files"]
-    assert changed["relPath"] == "app.py"
-    assert {h["state"] for h in changed["hunks"]} == {"pending"}
+    by_path = {f["relPath"]: f for f in changes["files"]}
+    assert sorted(by_path) == ["app.py", "notes.txt"]
+    assert [h["turn"] for h in by_path["notes.txt"]["hunks"]] == [2]
+    assert {h["state"] for f in changes["files"] for h in f["hunks"]} == {"pending"}
     assert (project / "app.py").read_text() == "print('app')\n"
     applied = await request(client, "zwarm/applyChanges", {"sessionId": session_id})
     assert applied["conflicts"] == [] and applied["applied"]
     assert (project / "app.py").read_text() == "print('from the worker')\n"
+    assert (project / "notes.txt").read_text() == "second turn\n"
 
 
 async def test_ending_a_ray_session_kills_it(cluster: Cluster, start_client: StartClient,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from tests.ray.conftest import Cluster, git_project, remote_env
 from zwarm_ls.adapters import get_adapter
 from zwarm_ls.config import ExecutorConfig, load_config
 from zwarm_ls.executors import get_executor
-from zwarm_ls.executors.ray import RayUnavailable, recover
+from zwarm_ls.executors.ray import RayUnavailable, check_cluster, recover
 from zwarm_ls.protocol import ApplyChangesParams, SessionChangesParams, Status
 from zwarm_ls.service import SessionService
 from zwarm_ls.store import SessionMeta, TurnRecord, now_iso, read_json
@@ -193,6 +194,19 @@ async def test_a_restarted_daemon_and_a_new_relay_reattach_by_submission_id(
         assert len(events) == len(set(events)) == 4  # every agent line exactly once
     finally:
         await restarted.stop()
+
+
+async def test_the_cluster_check_names_what_a_worker_lacks(cluster: Cluster,
+                                                           fake_clis: Path) -> None:
+    fake_bin = fake_clis.parent / "bin"
+    good = await asyncio.to_thread(check_cluster, cluster.url, {"agent": 1},
+                                   remote_env(fake_bin))
+    assert good == []
+    bare = {"env_vars": {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}}
+    lacking = await asyncio.to_thread(check_cluster, cluster.url, {"agent": 1}, bare)
+    assert any("codex CLI is not on the worker's PATH" in p for p in lacking), lacking
+    [unreachable] = await asyncio.to_thread(check_cluster, "http://127.0.0.1:9")
+    assert "cannot be reached" in unreachable
 
 
 async def test_losing_the_worker_node_fails_the_session_with_the_reason(

@@ -132,23 +132,32 @@ def _start_relay(store: Store, session_id: str, turn: int, attach: bool) -> None
         raise RayUnavailable(error)
 
 
+def reattach(store: Store, session_id: str, turn: int) -> bool:
+    """If `turn` is a remote turn whose job was submitted but whose relay died (SIGKILL,
+    a reboot of this machine) before settling it, start a new relay that follows the same
+    job by submission id and writes only what is missing. True if it did. The index can
+    call this where it would settle a vanished runner's turn as failed."""
+    paths = store.turn_paths(session_id, turn)
+    state = read_json(state_path(paths))
+    run = read_json(paths.run)
+    if not state or not state.get("submission_id") or paths.exit.exists() or \
+            (run and runner_alive(run)):
+        return False
+    try:
+        _start_relay(store, session_id, turn, attach=True)
+    except OSError:
+        return False
+    return True
+
+
 def recover(store: Store) -> list[str]:
-    """Start a new relay for every remote turn whose job was submitted but whose relay
-    died (SIGKILL, reboot of this machine) before the turn was settled. Call it before the
-    index first looks at liveness. Returns the sessions re-attached."""
+    """`reattach` every running remote turn of the store; call it before the index first
+    looks at runner liveness (daemon start). Returns the sessions re-attached."""
     attached = []
     for session_id in store.list_ids():
         meta = store.read_meta(session_id)
-        if meta is None or meta.status not in ("pending", "running"):
-            continue
-        paths = store.turn_paths(session_id, meta.turn)
-        state = read_json(state_path(paths))
-        run = read_json(paths.run)
-        if not state or not state.get("submission_id") or paths.exit.exists() or \
-                (run and runner_alive(run)):
-            continue
-        with contextlib.suppress(OSError):
-            _start_relay(store, session_id, meta.turn, attach=True)
+        if meta is not None and meta.status in ("pending", "running") and \
+                reattach(store, session_id, meta.turn):
             attached.append(session_id)
     return attached
 
@@ -192,4 +201,4 @@ def check_cluster(address: str | None, resources: dict[str, float] | None = None
     return problems
 
 
-__all__ = ["RayExecutor", "RayUnavailable", "check_cluster", "probe", "recover"]
+__all__ = ["RayExecutor", "RayUnavailable", "check_cluster", "probe", "reattach", "recover"]
