@@ -36,7 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     trajectories,
     orchestrator,
     changes,
-    ...registerChangeCommands(changes, sessionOf),
+    ...registerChangeCommands(changes, store, sessionOf),
     view,
     createStatusBar(store),
     new ChangedLines(context, daemon),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   applyUpdate,
+  awaitsReview,
   contextValue,
   groupSessions,
   oneLine,
@@ -63,6 +64,9 @@ describe("labels and looks", () => {
     expect(sessionTooltip(s)).toContain("1 file changed in its own worktree: 2 pending, 1 applied, 0 discarded, 1 conflicting");
     expect(sessionTooltip(s)).toContain("⚠ overlaps 9f8e7d6c in `calc.py` line 5");
     expect(reviewText(summary({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe("");
+    expect(awaitsReview(s)).toBe(true);
+    expect(awaitsReview(summary({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe(false);
+    expect(awaitsReview(summary())).toBe(false);
     expect(reviewText(summary({ changes: { ...changes, known: false } }))).toBe("changes unknown");
     expect(sessionTooltip(summary({ changes: { ...changes, known: false } }))).toContain("changes unknown (made outside zwarm-ls)");
   });

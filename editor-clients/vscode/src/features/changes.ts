@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import { Commands, ServerCommands } from "../common/constants";
 import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
+import type { SessionStore } from "./sessionStore";
 import {
   SNAPSHOT_SCHEME,
   changesTitle,
@@ -25,6 +26,7 @@ import {
   type HunkTarget,
 } from "../model/changes";
 import { describeError, isSessionNotFound } from "../model/errors";
+import { awaitsReview, pickRow } from "../model/sessions";
 import {
   Methods,
   type ApplyChangesResult,
@@ -284,7 +286,22 @@ function snapshotUri(daemonUri: string): vscode.Uri {
 type HunkArg = Partial<HunkTarget> | undefined;
 
 /** The review commands: diff, accept / reject a hunk (lens or cursor), accept / reject all. */
-export function registerChangeCommands(changes: ChangeSets, sessionOf: (arg: unknown) => string | undefined): vscode.Disposable[] {
+/** Which session a review command is about when nothing names one: ask, among those with hunks to review. */
+async function pickSessionToReview(store: SessionStore, title: string): Promise<string | undefined> {
+  const rows = store.sessions.filter(awaitsReview).map(pickRow);
+  if (rows.length === 0) {
+    void vscode.window.showInformationMessage("zwarm: no session has hunks to review.");
+    return undefined;
+  }
+  return (await vscode.window.showQuickPick(rows, { title, matchOnDescription: true, matchOnDetail: true }))?.sessionId;
+}
+
+export function registerChangeCommands(
+  changes: ChangeSets,
+  store: SessionStore,
+  selected: (arg: unknown) => string | undefined,
+): vscode.Disposable[] {
+  const sessionOf = async (arg: unknown, title: string) => selected(arg) ?? (await pickSessionToReview(store, title));
   const decideHunk = (verb: "accept" | "reject") => async (arg: HunkArg) => {
     let target: HunkTarget | undefined =
       arg?.sessionId && arg.hunkIds ? { sessionId: arg.sessionId, hunkIds: arg.hunkIds, drawnAs: arg.drawnAs } : undefined;
@@ -299,13 +316,13 @@ export function registerChangeCommands(changes: ChangeSets, sessionOf: (arg: unk
     await changes.decide(verb, target);
   };
   const decideAll = (verb: "accept" | "reject") => async (arg: unknown) => {
-    const sessionId = sessionOf(arg);
+    const sessionId = await sessionOf(arg, verb === "accept" ? "zwarm: Accept All Changes of…" : "zwarm: Reject All Changes of…");
     if (sessionId) {
       await changes.decide(verb, { sessionId });
     }
   };
   const openChanges = async (arg: unknown) => {
-    const sessionId = sessionOf(arg);
+    const sessionId = await sessionOf(arg, "zwarm: Review Changes of…");
     if (sessionId) {
       await changes.openDiff(sessionId);
     }

@@ -74,6 +74,11 @@ export function sessionLabel(s: SessionSummary): string {
   return oneLine(s.task, 60);
 }
 
+/** Whether the session holds hunks nobody decided yet. */
+export function awaitsReview(s: SessionSummary): boolean {
+  return !!s.changes && s.changes.pending + s.changes.conflict > 0;
+}
+
 /** What is left to review and who else works on the same lines, in a few words. */
 export function reviewText(s: SessionSummary): string {
   const parts: string[] = [];
