@@ -476,7 +476,8 @@ class ChangeSets:
             if other.id == me.id:
                 continue
             view = self.view(other)
-            live = other.status in ("pending", "running") or view.result.counts.pending > 0
+            counts = view.result.counts
+            live = other.status in ("pending", "running") or counts.pending + counts.conflict > 0
             if not live:
                 continue
             for f in view.result.files:
