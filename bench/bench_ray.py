@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,7 @@ def local_cluster(address: str | None) -> Iterator[str]:
     finally:
         log("stopping the cluster ...")
         cluster.stop()
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def git_project(root: Path) -> None:

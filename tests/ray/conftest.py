@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -185,6 +186,7 @@ def ray_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+        shutil.rmtree(temp_dir, ignore_errors=True)  # Ray's logs and sockets
 
 
 @pytest.fixture
