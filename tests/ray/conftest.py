@@ -155,16 +155,23 @@ class Cluster:
         assert raylet is not None, "the worker node is not running"
         kill_all(descendants(raylet))
 
+    def own_processes(self) -> list[int]:
+        """Every process of this cluster: those under its temp dir, and the Ray Client
+        server, which names only the head's address."""
+        at_head = set(processes_mentioning(f":{self.gcs_port}"))
+        client = [p for p in processes_mentioning("ray.util.client.server") if p in at_head]
+        return processes_mentioning(str(self.temp_dir)) + client
+
     def stop(self) -> None:
-        pids = processes_mentioning(str(self.temp_dir))
+        pids = self.own_processes()
         for pid in pids:
             for child in descendants(pid):
                 with contextlib.suppress(OSError):
                     os.kill(child, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and processes_mentioning(str(self.temp_dir)):
+        while time.monotonic() < deadline and self.own_processes():
             time.sleep(0.2)
-        kill_all([c for p in processes_mentioning(str(self.temp_dir)) for c in descendants(p)])
+        kill_all([c for p in self.own_processes() for c in descendants(p)])
 
 
 @pytest.fixture(scope="session")
