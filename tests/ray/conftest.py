@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-# The daemon-over-stdio fixtures, for the tests that drive `zwarm-ls serve`.
+# The daemon-over-stdio fixtures, for the tests that drive `zwarm-ls serve`, and the
+# real-CLI harness (scripted model server, project configs) for the real codex test.
 from tests.lsp.conftest import start_client  # noqa: F401
+from tests.real_agents.conftest import model_server, real_project, start_daemon  # noqa: F401
 
 VENV_BIN = Path(sys.executable).parent
 RAY = VENV_BIN / "ray"
