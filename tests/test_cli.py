@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,124 @@ def test_init_writes_safe_defaults_once(project):
     assert 'sandbox = "workspace-write"' in codex_toml
     assert "\nfull_danger = true" not in codex_toml
     assert json.loads(run(project, "init", "--json").stdout)["written"] == []
+
+
+def held(gate: Path) -> list[dict]:
+    """A codex turn that runs until `gate` exists."""
+    return [{"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+            {"emit": {"type": "turn.started"}}, {"wait_for_file": str(gate)}]
+
+
+def test_model_detection_runs_the_right_cli(project, fake_clis):
+    done = json.loads(run(project, "delegate", "hi", "--model", "sonnet", "--wait",
+                          "--json").stdout)
+    assert done["adapter"] == "claude" and done["model"] == "sonnet"
+    started = json.loads(run(project, "delegate", "hi", "--model", "mini", "--json").stdout)
+    assert started["adapter"] == "codex" and started["model"] == "gpt-5.1-codex-mini"
+    invocations = [json.loads(line) for line in fake_clis.read_text().splitlines()]
+    assert [i["flavor"] for i in invocations][:1] == ["claude"]
+    assert "sonnet" in invocations[0]["argv"]
+    unknown = run(project, "delegate", "hi", "--model", "sonet", check=False)
+    assert unknown.returncode == 2 and "did you mean sonnet" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    listed = json.loads(run(project, "models", "--json").stdout)["models"]
+    assert {"name": "sonnet", "adapter": "claude"}.items() <= listed[7].items() or \
+        any(m["name"] == "sonnet" and m["adapter"] == "claude" for m in listed)
+    assert "gpt-5.1-codex-mini*" in run(project, "models").stdout
+
+
+def test_friendly_errors_and_version(project, fake_clis):
+    empty = run(project, "delegate", "  ", check=False)
+    assert empty.returncode == 2 and empty.stderr == \
+        "error: the task is empty (say what the agent should do)\n"
+    empty_msg = run(project, "converse", "nope", "", check=False)
+    assert empty_msg.returncode == 2 and "Traceback" not in empty_msg.stderr
+    assert "message" in empty_msg.stderr
+    path = os.environ["PATH"]
+    os.environ["PATH"] = "/nonexistent"
+    try:
+        missing = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "delegate", "x",
+                                  "--root", str(project)], capture_output=True, text=True,
+                                 timeout=60)
+    finally:
+        os.environ["PATH"] = path
+    assert missing.returncode == 2 and "the codex CLI ('codex') was not found" in missing.stderr
+    assert run(project, "--version").stdout.startswith("zwarm-ls ")
+    nothing = run(project, "wait", check=False)
+    assert nothing.returncode == 0 and "no running session" in nothing.stdout
+
+
+def test_ls_show_all_turns_and_logs(project, fake_clis):
+    done = json.loads(run(project, "delegate", "write hello", "--wait", "--json").stdout)
+    sid = done["sessionId"]
+    run(project, "converse", sid[:8], "and more", "--wait")
+    listing = run(project, "ls").stdout.splitlines()
+    assert listing[1].split() == ["id", "status", "adapter", "turn", "steps", "tokens",
+                                  "cost", "task"]
+    row = listing[2].split()
+    assert row[0] == sid[:8] and row[6] == "1.1k"  # codex totals a resumed thread
+    shown = run(project, "show", sid[:8], "--all-turns").stdout
+    assert "── turn 1 ──\nuser: write hello\nassistant: done: write hello" in shown
+    assert "── turn 2 ──\nuser: and more\nassistant: done: and more" in shown
+    as_json = json.loads(run(project, "show", sid[:8], "--all-turns", "--json").stdout)
+    assert [m["role"] for m in as_json["messages"]] == ["user", "assistant"] * 2
+    raw = run(project, "logs", sid[:8], "--turn", "1", "--raw").stdout
+    assert raw == (project / ".zwarm" / "sessions" / sid / "turns" / "turn_1.jsonl").read_text()
+    parsed = run(project, "logs", sid[:8]).stdout
+    assert "turn 2" in parsed.splitlines()[0]
+    assert "item.completed agent_message: " in parsed and "done: and more" in parsed
+    bad = run(project, "logs", sid[:8], "--turn", "5", check=False)
+    assert bad.returncode == 2 and "has turns 1…2, not 5" in bad.stderr
+
+
+def test_wait_timeout_and_kill_all(project, fake_clis, scenario, tmp_path):
+    finished = json.loads(run(project, "delegate", "first", "--wait", "--json").stdout)
+    scenario(held(tmp_path / "never"))  # every later turn is held open until killed
+    held_id = json.loads(run(project, "delegate", "held", "--json").stdout)["sessionId"]
+    timed_out = run(project, "wait", held_id[:8], "--timeout", "0.2", check=False)
+    assert timed_out.returncode == 1
+    assert f"timed out after 0.2s; still running: {held_id[:8]}" in timed_out.stderr
+    # A process that left its session's group but carries the session id is a stray.
+    stray = subprocess.Popen(["sleep", "600"], env={**os.environ,
+                             "ZWARM_LS_SESSION_ID": finished["sessionId"]})
+    try:
+        out = json.loads(run(project, "kill", "--all", "--json").stdout)
+        assert out["killed"] == [held_id] and out["strays"] >= 1
+        assert stray.wait(timeout=30) == -9
+    finally:
+        stray.kill()
+    status = json.loads(run(project, "show", held_id[:8], "--json").stdout)["status"]
+    assert status == "killed"
+    nothing = run(project, "kill", check=False)
+    assert nothing.returncode == 2 and "--all" in nothing.stderr
+
+
+def test_reset_asks_then_keeps_the_config(project, fake_clis):
+    run(project, "init", "--yes")
+    run(project, "delegate", "write hello", "--wait")
+    refused = run(project, "reset", check=False)  # no terminal, no --yes
+    assert refused.returncode == 2 and "confirm with --yes" in refused.stderr
+    assert json.loads(run(project, "ls", "--json").stdout)["counts"]["total"] == 1
+    out = json.loads(run(project, "reset", "--yes", "--json").stdout)
+    assert "sessions" in out["removed"]
+    assert sorted(p.name for p in (project / ".zwarm").iterdir()) == \
+        ["claude.toml", "codex.toml", "config.toml"]
+    assert json.loads(run(project, "ls", "--json").stdout)["counts"]["total"] == 0
+
+
+def test_init_flags_and_configs_show_sources(project):
+    run(project, "init", "--yes", "--adapter", "claude", "--codex-model", "codex-max")
+    assert 'model = "gpt-5.1-codex-max"' in (project / ".zwarm" / "codex.toml").read_text()
+    (project / ".zwarm" / "config.toml").write_text(
+        '[executor]\nmodel = "opus"\nadapter = "claude"\n[orchestrator]\nmax_steps = 7\n')
+    (project / ".zwarm" / "claude.toml").unlink()
+    shown = json.loads(run(project, "configs", "show", "--json").stdout)
+    config_toml = str(project / ".zwarm" / "config.toml")
+    assert shown["config"]["orchestrator.max_steps"] == 7
+    assert shown["sources"]["orchestrator.max_steps"] == config_toml
+    assert shown["sources"]["orchestrator.model"] == "default"
+    assert shown["config"]["claude.model"] == "opus"
+    assert shown["sources"]["claude.model"].endswith("[executor] (zwarm 3.x)")
+    assert shown["sources"]["codex.model"] == str(project / ".zwarm" / "codex.toml")
+    text = run(project, "configs", "show").stdout
+    assert 'orchestrator.max_steps' in text and f"= 7    # {config_toml}" in text

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from . import changes_cli, trust
+from pydantic import ValidationError
+
+from . import __version__, admin_cli, changes_cli, models, trust
 from .config import load_config
 from .costs import format_cost
-from .errors import ZwarmError
+from .errors import InvalidParams, ZwarmError
 from .orchestrator import cli as orchestrator_cli
 from .protocol import (
     CleanParams,
@@ -32,7 +33,14 @@ from .protocol import (
     TrajectoryParams,
     WaitParams,
 )
-from .render import format_session, format_step, print_json
+from .render import (
+    SESSION_COLUMNS,
+    format_conversation,
+    format_session,
+    format_step,
+    format_tokens,
+    print_json,
+)
 from .service import SessionService
 
 
@@ -44,6 +52,8 @@ async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
     c = result.counts
     print(f"{c.total} sessions: {c.running} running, {c.completed} completed, {c.failed} failed, "
           f"{c.killed} killed, {c.needs_attention} need attention")
+    if result.sessions:
+        print(SESSION_COLUMNS)
     for s in result.sessions:
         print(format_session(s))
     return 0
@@ -51,15 +61,21 @@ async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
 
 async def cmd_show(svc: SessionService, args: argparse.Namespace) -> int:
     result = await svc.check(SessionRef(session_id=args.id))
+    messages = svc.index.meta(result.session_id).messages if args.all_turns else []
     if args.json:
-        print_json(result)
+        print_json(result.wire() | {"messages": messages} if args.all_turns else result)
         return 0
+    u = result.usage
     print(f"{result.session_id}  {result.status}  {result.adapter}/{result.model}  turn "
-          f"{result.turn}  {format_cost(result.cost_usd)}  {result.runtime_s:.1f}s")
+          f"{result.turn}  {format_cost(result.cost_usd)}  {result.runtime_s:.1f}s  tokens "
+          f"{format_tokens(u.input_tokens)} in / {format_tokens(u.output_tokens)} out")
     print(f"task: {result.task}")
     if result.error:
         print(f"error: {result.error}")
-    print(f"\n{result.response or '(no response yet)'}")
+    if args.all_turns:
+        print("\n".join(format_conversation(messages)))
+    else:
+        print(f"\n{result.response or '(no response yet)'}")
     return 0
 
 
@@ -115,7 +131,10 @@ async def _wait_and_report(svc: SessionService, session_id: str, as_json: bool) 
 
 async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
     task = args.task if args.task != "-" else sys.stdin.read()
-    result = await svc.delegate(DelegateParams(task=task, adapter=args.adapter, model=args.model,
+    if not task.strip():
+        raise InvalidParams("the task is empty", hint="say what the agent should do")
+    adapter, model = models.resolve(args.model, args.adapter)
+    result = await svc.delegate(DelegateParams(task=task, adapter=adapter, model=model,
                                                working_dir=args.dir, isolation=args.isolation))
     if args.wait and not args.json:
         print(f"session {result.short_id} started ({result.adapter}/{result.model})",
@@ -158,9 +177,13 @@ async def cmd_wait(svc: SessionService, args: argparse.Namespace) -> int:
     else:
         for s in result.finished:
             print(format_session(s))
-        if result.timed_out:
-            print(f"timed out; still running: {', '.join(i[:8] for i in result.still_running)}")
-    return 0 if result.finished else 1
+        if not result.finished and not result.still_running:
+            print("no running session to wait for")
+    if result.timed_out:
+        print(f"error: timed out after {args.timeout:g}s; still running: "
+              f"{', '.join(i[:8] for i in result.still_running)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
@@ -173,39 +196,12 @@ async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
     return 0
 
 
-INIT_FILES = {
-    "config.toml": "[daemon]\n# allowed_dirs = [\"services\"]   # where agents may work; "
-                   "default: this project only\ndefault_adapter = \"codex\"\n\n"
-                   "[orchestrator]\nprovider = \"openai\"\nmodel = \"gpt-5-mini\"\n"
-                   "max_steps = 50\n",
-    "codex.toml": "model = \"gpt-5.1-codex-mini\"\nsandbox = \"workspace-write\"\n"
-                  "# full_danger = true   # no sandbox, no approvals: only if you mean it\n",
-    "claude.toml": "model = \"sonnet\"\npermission_mode = \"acceptEdits\"\n"
-                   "# allowed_tools = [\"Bash\"]\n# full_danger = true   # bypass permissions\n",
-}
-
-
-def cmd_init(root: Path, as_json: bool) -> int:
-    zdir = root / ".zwarm"
-    (zdir / "sessions").mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in INIT_FILES.items():
-        path = zdir / name
-        if not path.exists():
-            path.write_text(text, encoding="utf-8")
-            written.append(str(path))
-    if as_json:
-        print_json({"root": str(root), "written": written})
-    else:
-        print(f"initialized {zdir}" + (f" (wrote {', '.join(written)})" if written else ""))
-    return 0
-
-
 Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
     "sessions": cmd_sessions, "show": cmd_show, "traj": cmd_traj, "delegate": cmd_delegate,
     "converse": cmd_converse, "end": cmd_end, "wait": cmd_wait, "clean": cmd_clean,
-    **orchestrator_cli.COMMANDS, **changes_cli.COMMANDS,
+    "ls": cmd_sessions,
+    **orchestrator_cli.COMMANDS, **changes_cli.COMMANDS, **admin_cli.COMMANDS,
 }
 
 
@@ -229,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--log-file", type=Path)
 
     parser = argparse.ArgumentParser(prog="zwarm-ls", description=__doc__)
+    parser.add_argument("--version", "-V", action="version", version=f"zwarm-ls {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", parents=[common], help="run the language server")
     serve.add_argument("--stdio", action="store_true", help="(default) speak LSP on stdio")
@@ -240,10 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow binding a non-loopback address (requires a token)")
 
-    p = sub.add_parser("sessions", parents=[common], help="list sessions")
+    p = sub.add_parser("sessions", aliases=["ls"], parents=[common], help="list sessions")
     p.add_argument("--status", choices=[s.value for s in Status])
     p = sub.add_parser("show", parents=[common], help="status and last response of a session")
     p.add_argument("id")
+    p.add_argument("--all-turns", action="store_true", help="every message of every turn")
     p = sub.add_parser("traj", parents=[common], help="a session's trajectory")
     p.add_argument("id")
     p.add_argument("--full", action="store_true")
@@ -270,12 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("clean", parents=[common], help="remove old finished sessions")
     p.add_argument("--keep-days", type=float, default=7)
     p.add_argument("--dry-run", action="store_true")
-    sub.add_parser("init", parents=[common], help="create .zwarm/ with safe defaults")
     p = sub.add_parser("trust", parents=[common],
                        help="let this folder's .zwarm/ config widen what agents may do")
     p.add_argument("folder", nargs="?", type=Path, help="default: the project (--root or cwd)")
     orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
     changes_cli.add_parsers(sub, common)  # changes, apply, discard, blame
+    admin_cli.add_parsers(sub, common)  # models, kill, logs, init, reset, configs
     return parser
 
 
@@ -305,21 +303,32 @@ def main(argv: list[str] | None = None) -> int:
         args.root = args.root.resolve() if args.root else None
         return serve(args)
     args.root = (args.root or Path.cwd()).resolve()
-    if args.command == "init":
-        return cmd_init(args.root, args.json)
-    if args.command == "trust":
-        return cmd_trust(args.folder or args.root, args.json)
     try:
+        if args.command == "trust":
+            return cmd_trust(args.folder or args.root, args.json)
+        if args.command in admin_cli.LOCAL:
+            return admin_cli.LOCAL[args.command](args)
         return asyncio.run(run_command(COMMANDS[args.command], args))
+    except ValidationError as exc:
+        return report_error(InvalidParams(validation_message(exc)), args.json)
     except ZwarmError as exc:
-        if args.json:
-            print(json.dumps({"error": {"code": exc.code, "message": exc.message,
-                                        "hint": exc.hint}}), flush=True)
-        else:
-            print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+        return report_error(exc, args.json)
+    except (KeyboardInterrupt, EOFError):
         return 130
+
+
+def validation_message(exc: ValidationError) -> str:
+    """'task: String should have at least 1 character', without pydantic's banner."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}"
+                     for e in exc.errors()[:3])
+
+
+def report_error(exc: ZwarmError, as_json: bool) -> int:
+    if as_json:
+        print_json({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ terminal lines of the CLIs, and their one `--json` shape (one bare model per lin
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .costs import format_cost
+from .models import ModelInfo
 from .protocol import Model, SessionSummary, Step
 
 OUTPUT_LINES = 40
@@ -102,15 +104,72 @@ def render_trajectory(summary: SessionSummary, steps: list[Step], full: bool = T
 
 
 def print_json(model: Model | dict) -> None:
-    """The `--json` output of every CLI verb: one bare model (or step) per line."""
+    """The `--json` output of every CLI verb: one bare model (or step) per line. Errors
+    too: `{"error": {"code", "message", "hint"}}`."""
     print(json.dumps(model.wire() if isinstance(model, Model) else model), flush=True)
+
+
+def format_tokens(count: int) -> str:
+    """12345 → '12.3k': wide enough for a column, exact enough to compare sessions."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k"
+    return f"{count / 1_000_000:.1f}M"
+
+
+SESSION_COLUMNS = "id        status      adapter turn steps   tokens     cost  task"
 
 
 def format_session(s: SessionSummary) -> str:
     flag = " !" if s.needs_attention else ""
     task = " ".join(s.task.split())[:50]
-    return (f"{s.short_id}  {STATUS_ICONS.get(s.status, '?')} {s.status:<9} {s.adapter:<6} "
-            f"t{s.turn} {s.step_count:>4} steps {format_cost(s.cost_usd):>8}  {task}{flag}")
+    return (f"{s.short_id}  {STATUS_ICONS.get(s.status, '?')} {s.status:<9} {s.adapter:<7} "
+            f"t{s.turn:<3} {s.step_count:>5} {format_tokens(s.usage.total_tokens):>8} "
+            f"{format_cost(s.cost_usd):>8}  {task}{flag}")
+
+
+def format_live(sessions: list[SessionSummary]) -> list[str]:
+    """The live watch view: one line per session and what it is doing right now."""
+    lines = [SESSION_COLUMNS]
+    for s in sessions:
+        lines.append(format_session(s))
+        now = s.activity or s.latest_step or s.latest_message
+        if now:
+            lines.append(f"          └ {first_line(now, 100)}")
+    return lines
+
+
+def format_conversation(messages: list[dict[str, Any]]) -> list[str]:
+    """Every turn of a session as it was said: the user's message, then the replies."""
+    lines: list[str] = []
+    turn = None
+    for m in messages:
+        this_turn = (m.get("metadata") or {}).get("turn")
+        if this_turn is not None and this_turn != turn:
+            turn = this_turn
+            lines += ["", f"── turn {turn} ──"]
+        content = str(m.get("content") or "").rstrip()
+        lines.append(f"{m.get('role', '?')}: {content}")
+    return lines
+
+
+def format_model_rows(rows: list[ModelInfo]) -> list[str]:
+    lines = [f"{'adapter':<8}{'model':<22}{'context':>8}{'$in/M':>8}{'$out/M':>8}  aliases"]
+    for m in rows:
+        name = m.name + ("*" if m.default else "")
+        lines.append(f"{m.adapter:<8}{name:<22}{m.context_window // 1000:>7}k"
+                     f"{m.price.input:>8.2f}{m.price.output:>8.2f}  {', '.join(m.aliases)}")
+    lines.append("* the adapter's default model")
+    return lines
+
+
+def model_wire(m: ModelInfo) -> dict[str, Any]:
+    return {"name": m.name, "adapter": m.adapter, "aliases": list(m.aliases),
+            "contextWindow": m.context_window, "default": m.default,
+            "description": m.description,
+            "price": {"input": m.price.input, "output": m.price.output,
+                      "cachedInput": m.price.cached_input}}
 
 
 def format_step(step: Step, full: bool = False) -> str:
