@@ -3,6 +3,8 @@ and change-set review as a local session, with the fake agent on the cluster's w
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from tests.conftest import Scenario
 from tests.lsp.conftest import StartClient
 from tests.lsp_helpers import request
 from tests.ray.conftest import Cluster, executor_toml, free_ports, git_project
+from tests.ray.test_ray_executor import held_turn
 
 TIMEOUT = 120
 
@@ -97,3 +100,32 @@ async def test_an_unreachable_cluster_fails_the_delegate_with_a_clear_error(
     with pytest.raises(JsonRpcException, match="cannot be reached"):
         await request(client, "zwarm/delegate", {"task": "x", "executor": "ray",
                                                  "isolation": "worktree"})
+
+
+async def test_a_daemon_killed_mid_run_comes_back_to_every_remote_event_once(
+        cluster: Cluster, start_client: StartClient, project: Path, fake_clis: Path,
+        scenario: Scenario, tmp_path: Path) -> None:
+    git_project(project)
+    hold = tmp_path / "go on"
+    script = scenario(held_turn(hold))
+    configure(project, executor_toml(cluster, fake_clis.parent / "bin", script, fake_clis,
+                                     kind="ray"))
+    client, updates = await start_client()
+    started = await request(client, "zwarm/delegate", {"task": "survive",
+                                                       "isolation": "worktree"})
+    session_id = started["sessionId"]
+    await updates.until(lambda items: any(
+        u.session.id == session_id and any(s.summary == "before" for s in u.new_steps)
+        for u in items), TIMEOUT)
+    daemon = client._server  # the daemon dies without a word; the job and relay go on
+    assert daemon is not None
+    os.kill(daemon.pid, signal.SIGKILL)
+    await daemon.wait()
+    hold.touch()
+    again, updates_again = await start_client()
+    await updates_again.until(lambda items: any(
+        u.session.id == session_id and u.session.status == "completed" for u in items),
+        TIMEOUT)
+    trajectory = await request(again, "zwarm/getTrajectory", {"sessionId": session_id})
+    said = [s["summary"] for s in trajectory["steps"] if s["kind"] == "message"]
+    assert said == ["before", "after"]
