@@ -30,7 +30,7 @@ import yaml
 from . import config as config_mod
 from . import models, runner, trust
 from .errors import InvalidParams, StoreError
-from .protocol import CleanParams, EndParams
+from .protocol import CleanParams, EndParams, EndResult
 from .render import format_model_rows, model_wire, print_json
 from .service import SessionService
 from .store import Store, read_json
@@ -102,15 +102,21 @@ def stop_strays(store: Store) -> int:
     return count
 
 
+async def kill(svc: SessionService, refs: list[str] | None,
+               reason: str = "killed from the CLI") -> tuple[list[EndResult], int]:
+    """End the sessions named, or (None) every running one and then the strays; returns
+    the end results and how many stray processes were signalled."""
+    ids = [s.id for s in svc.index.summaries() if s.status.is_active] if refs is None \
+        else [svc.resolve(ref) for ref in refs]
+    ended = [await svc.end(EndParams(session_id=i, reason=reason)) for i in ids]
+    strays = await asyncio.to_thread(stop_strays, svc.store) if refs is None else 0
+    return ended, strays
+
+
 async def cmd_kill(svc: SessionService, args: argparse.Namespace) -> int:
-    if args.all:
-        ids = [s.id for s in svc.index.summaries() if s.status.is_active]
-    elif args.ids:
-        ids = [svc.resolve(ref) for ref in args.ids]
-    else:
+    if not args.all and not args.ids:
         raise InvalidParams("name the sessions to kill, or pass --all")
-    ended = [await svc.end(EndParams(session_id=i, reason="killed from the CLI")) for i in ids]
-    strays = await asyncio.to_thread(stop_strays, svc.store) if args.all else 0
+    ended, strays = await kill(svc, None if args.all else args.ids)
     if args.json:
         print_json({"killed": [e.session_id for e in ended if e.was_running], "strays": strays})
     else:

@@ -196,11 +196,17 @@ async def cmd_clean(svc: SessionService, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_interactive(svc: SessionService, args: argparse.Namespace) -> int:
+    from . import repl  # prompt_toolkit is loaded for the REPL only
+
+    return await repl.Repl(svc, args.root).run()
+
+
 Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
     "sessions": cmd_sessions, "show": cmd_show, "traj": cmd_traj, "delegate": cmd_delegate,
     "converse": cmd_converse, "end": cmd_end, "wait": cmd_wait, "clean": cmd_clean,
-    "ls": cmd_sessions,
+    "ls": cmd_sessions, "interactive": cmd_interactive,
     **orchestrator_cli.COMMANDS, **changes_cli.COMMANDS, **admin_cli.COMMANDS,
 }
 
@@ -274,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
     changes_cli.add_parsers(sub, common)  # changes, apply, discard, blame
     admin_cli.add_parsers(sub, common)  # models, kill, logs, init, reset, configs
+    sub.add_parser("interactive", parents=[common],
+                   help="a REPL: spawn, ls, watch, continue, kill, models, !cmd")
     return parser
 
 
