@@ -165,15 +165,21 @@ class Cluster:
         return processes_mentioning(str(self.temp_dir)) + client
 
     def stop(self) -> None:
-        pids = self.own_processes()
-        for pid in pids:
-            for child in descendants(pid):
-                with contextlib.suppress(OSError):
-                    os.kill(child, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.own_processes():
-            time.sleep(0.2)
-        kill_all([c for p in self.own_processes() for c in descendants(p)])
+        """SIGTERM every process of the cluster, then SIGKILL what is left, until none
+        is (bounded): a cluster left behind would hold ports and 2 GB."""
+        deadline = time.monotonic() + 60
+        grace = time.monotonic() + 10
+        sent_term: set[int] = set()
+        while (pids := self.own_processes()) and time.monotonic() < deadline:
+            everyone = {c for p in pids for c in descendants(p)}
+            if time.monotonic() < grace:
+                for pid in everyone - sent_term:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGTERM)
+                sent_term |= everyone
+            else:
+                kill_all(sorted(everyone))
+            time.sleep(0.3)
 
 
 @pytest.fixture(scope="session")
