@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ..costs import format_cost
+from ..errors import ZwarmError
+from ..models import adapter_for_model
 from ..protocol import Model, Step
-from ..render import format_step, print_json
+from ..render import format_session, format_step, format_tokens, print_json
 from ..service import SessionService
 from .orchestrator import Orchestrator
 from .pilot import Pilot
+from .providers import REASONING_EFFORTS
+
+MULTILINE = '"""'
 
 
 class TerminalUser:
@@ -72,28 +79,128 @@ def _history(pilot: Pilot, as_json: bool) -> None:
     _emit(history, as_json, "\n".join(lines) or "(no checkpoints yet)")
 
 
-async def _repl(pilot: Pilot, as_json: bool) -> int:
-    print(f"pilot {pilot.pilot_id} at {pilot.label(pilot.state.current)}; :history, "
-          ":goto Tn|root, :quit", file=sys.stderr)
+PILOT_HELP = """\
+  (text)          a message to the pilot; \"\"\" on its own line starts and ends a
+                  message of several lines
+  :status         checkpoint, model, tokens, cost and the pilot's sessions in numbers
+  :sessions       the sessions this conversation started
+  :history        the checkpoints (T1, T2, …)
+  :goto Tn|root   go back to a checkpoint (sessions and files stay as they are)
+  :help           this list
+  :quit           leave (the conversation is saved after every turn)"""
+
+
+async def _read_line() -> str | None:
+    print("> ", end="", file=sys.stderr, flush=True)
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line if line else None
+
+
+async def _read_message(first: str) -> tuple[str, bool] | None:
+    """(message, whether it was quoted): one that opens with \"\"\" runs until a line that
+    ends with \"\"\", and is never taken for a command."""
+    text = first.strip()
+    if not text.startswith(MULTILINE):
+        return text, False
+    body = text.removeprefix(MULTILINE)
+    if body.endswith(MULTILINE):
+        return body.removesuffix(MULTILINE).strip(), True
+    lines = [body]
     while True:
-        print("> ", end="", file=sys.stderr, flush=True)
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line or line.strip() in (":quit", ":q", ":exit"):
+        print("... ", end="", file=sys.stderr, flush=True)
+        more = await asyncio.to_thread(sys.stdin.readline)
+        if not more:
+            return None
+        more = more.rstrip("\n")
+        if more.rstrip().endswith(MULTILINE):
+            lines.append(more.rstrip().removesuffix(MULTILINE))
+            return "\n".join(lines).strip(), True
+        lines.append(more)
+
+
+def _status(pilot: Pilot, as_json: bool) -> None:
+    st = pilot.status()
+    window = f" of the model's {format_tokens(st.context_window)}" if st.context_window else ""
+    effort = f", reasoning {st.reasoning_effort}" if st.reasoning_effort else ""
+    counts: dict[str, int] = {}
+    for session_id in st.sessions:
+        status = _session_status(pilot, session_id)
+        counts[status] = counts.get(status, 0) + 1
+    sessions = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+    _emit(st, as_json, "\n".join([
+        f"pilot {st.pilot_id} at {st.current} ({st.checkpoints} checkpoints, "
+        f"{st.step_count} model steps)",
+        f"model: {st.model} ({st.provider}{effort})",
+        f"tokens: {format_tokens(st.usage.input_tokens)} in, "
+        f"{format_tokens(st.usage.output_tokens)} out{window}; cost {format_cost(st.cost_usd)}",
+        f"history: {st.history_chars} of {st.max_context_chars} characters",
+        f"sessions: {len(st.sessions)} ({sessions})"]))
+
+
+def _session_status(pilot: Pilot, session_id: str) -> str:
+    try:
+        return pilot.service.index.summary(session_id).status.value
+    except ZwarmError:
+        return "deleted"
+
+
+def _sessions(pilot: Pilot, as_json: bool) -> None:
+    rows = []
+    for session_id in pilot.status().sessions:
+        with contextlib.suppress(ZwarmError):  # deleted since: nothing to show
+            rows.append(pilot.service.index.summary(session_id))
+    if as_json:
+        print_json({"sessions": [r.wire() for r in rows]})
+    else:
+        print("\n".join(format_session(r) for r in rows) or "(no sessions yet)")
+
+
+async def _repl(pilot: Pilot, as_json: bool) -> int:
+    print(f"pilot {pilot.pilot_id} at {pilot.label(pilot.state.current)}; :help for the "
+          "commands", file=sys.stderr)
+    while True:
+        line = await _read_line()
+        if line is None:
             return 0
-        text = line.strip()
+        read = await _read_message(line)
+        if read is None:
+            return 0
+        text, quoted = read
         if not text:
             continue
-        if text == ":history":
-            _history(pilot, as_json)
-        elif text.startswith(":goto"):
-            result = pilot.goto(text.removeprefix(":goto").strip() or "root")
-            _emit(result, as_json, f"now at {result.current}")
-        else:
-            await _turn(pilot, text, as_json)
+        command, _, arg = ("", "", "") if quoted else text.partition(" ")
+        try:
+            if command in (":quit", ":q", ":exit"):
+                return 0
+            if command == ":help":
+                print(PILOT_HELP)
+            elif command in (":status", ":state"):
+                _status(pilot, as_json)
+            elif command == ":sessions":
+                _sessions(pilot, as_json)
+            elif command == ":history":
+                _history(pilot, as_json)
+            elif command == ":goto":
+                result = pilot.goto(arg.strip() or "root")
+                _emit(result, as_json, f"now at {result.current}")
+            elif command.startswith(":"):
+                # Never sent to the model: a mistyped command would cost a turn.
+                print(f"unknown command {command} (:help lists them)", file=sys.stderr)
+            else:
+                await _turn(pilot, text, as_json)
+        except ZwarmError as exc:
+            print(f"error: {exc}", file=sys.stderr)
 
 
 async def cmd_pilot(svc: SessionService, args: argparse.Namespace) -> int:
-    pilot = Pilot(svc, args.id, user_channel=TerminalUser(), on_steps=_printer(args.json))
+    if args.model:
+        cfg = svc.config.orchestrator
+        adapter = adapter_for_model(args.model)
+        provider = {"claude": "anthropic", "codex": "openai"}.get(adapter or "", cfg.provider)
+        svc.config = svc.config.model_copy(update={"orchestrator": cfg.model_copy(
+            update={"model": args.model, "provider": provider})})
+    pilot = Pilot(svc, args.id, user_channel=TerminalUser(), on_steps=_printer(args.json),
+                  reasoning_effort=args.reasoning_effort)
     if args.goto:
         result = pilot.goto(args.goto)
         _emit(result, args.json, f"now at {result.current}")
@@ -121,3 +228,6 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--message", "-m", help="send one message and print the reply")
     p.add_argument("--history", action="store_true", help="list the checkpoints")
     p.add_argument("--goto", metavar="Tn|root", help="go back to a checkpoint first")
+    p.add_argument("--model", help="the pilot's LLM (default: [orchestrator] model)")
+    p.add_argument("--reasoning-effort", choices=REASONING_EFFORTS,
+                   help="how hard an OpenAI reasoning model thinks")

@@ -20,9 +20,12 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..config import Config
+from ..costs import estimate_cost
 from ..errors import InvalidParams
+from ..models import lookup
 from ..protocol import (
     CheckpointInfo,
+    Model,
     PilotGotoResult,
     PilotHistoryResult,
     PilotResult,
@@ -37,7 +40,7 @@ from .agent import Agent, StepLog, StepSink
 from .history import Item, user
 from .llm import LLMClient, TextSink
 from .prompts import pilot_prompt
-from .providers import make_client
+from .providers import ReasoningEffort, make_client
 from .tools import Toolbox, ToolContext, UserChannel, build_tools
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,24 @@ class Checkpoint(BaseModel):
     sessions: list[str] = Field(default_factory=list)
     created_at: str = Field(default_factory=now_iso)
     stopped_by: str | None = None
+
+
+class PilotStatus(Model):
+    """Where a pilot conversation stands: what `:status` shows."""
+
+    pilot_id: str
+    current: str
+    checkpoints: int
+    step_count: int
+    provider: str
+    model: str
+    reasoning_effort: str | None = None
+    usage: TokenUsage
+    cost_usd: float | None = None
+    context_window: int | None = None  # of the model, when the table knows it
+    history_chars: int  # what the next call sends, before trimming …
+    max_context_chars: int  # … to this
+    sessions: list[str]
 
 
 class PilotState(BaseModel):
@@ -91,9 +112,11 @@ def parse_label(label: str, count: int) -> int:
 class Pilot:
     def __init__(self, service: SessionService, pilot_id: str = "default", *,
                  client: LLMClient | None = None, user_channel: UserChannel | None = None,
-                 on_steps: StepSink | None = None, on_text: TextSink | None = None):
+                 on_steps: StepSink | None = None, on_text: TextSink | None = None,
+                 reasoning_effort: ReasoningEffort | None = None):
         self.service = service
         self.pilot_id = pilot_id
+        self.reasoning_effort = reasoning_effort
         self.path = pilot_path(self.config, pilot_id)
         self.client = client
         self.user_channel = user_channel
@@ -131,7 +154,8 @@ class Pilot:
             ctx.user = self.user_channel
         toolbox = Toolbox(ctx, build_tools(self.config.daemon.default_adapter, False))
         steps = StepLog(start=state.next_step_index, sink=self.on_steps)
-        agent = Agent(self.client or make_client(cfg), toolbox, pilot_prompt(self.config),
+        client = self.client or make_client(cfg, self.reasoning_effort)
+        agent = Agent(client, toolbox, pilot_prompt(self.config),
                       [*base.items] if base else [], steps, cfg.max_context_chars, self.on_text)
         turn = state.current + 1
         if state.pending_note:
@@ -174,6 +198,23 @@ class Pilot:
                  for i, c in enumerate(self.state.checkpoints)]
         return PilotHistoryResult(pilot_id=self.pilot_id, current=self.label(self.state.current),
                                   checkpoints=infos)
+
+    def status(self) -> PilotStatus:
+        cfg = self.config.orchestrator
+        current = self.state.checkpoints[self.state.current - 1] if self.state.current else None
+        usage = current.usage if current else TokenUsage()
+        info = lookup(cfg.model)
+        items = current.items if current else []
+        return PilotStatus(
+            pilot_id=self.pilot_id, current=self.label(self.state.current),
+            checkpoints=len(self.state.checkpoints),
+            step_count=current.step_count if current else 0, provider=cfg.provider,
+            model=cfg.model, reasoning_effort=self.reasoning_effort, usage=usage,
+            cost_usd=estimate_cost(cfg.model, usage),
+            context_window=info.context_window if info else None,
+            history_chars=sum(len(i.model_dump_json()) for i in items),
+            max_context_chars=cfg.max_context_chars,
+            sessions=list(current.sessions) if current else [])
 
     def goto(self, label: str) -> PilotGotoResult:
         target = parse_label(label, len(self.state.checkpoints))

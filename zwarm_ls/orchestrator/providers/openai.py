@@ -45,8 +45,9 @@ def check_openai_pairs(input_items: list[dict[str, Any]]) -> None:
 class OpenAIClient(BaseClient):
     provider = "openai"
 
-    def __init__(self, config: OrchestratorConfig):
+    def __init__(self, config: OrchestratorConfig, reasoning_effort: str | None = None):
         super().__init__(config)
+        self.reasoning_effort = reasoning_effort
         self.client = sdk("openai").AsyncOpenAI(
             api_key=self.api_key(), base_url=config.base_url, max_retries=0,
             timeout=config.request_timeout_s)
@@ -63,6 +64,8 @@ class OpenAIClient(BaseClient):
         }
         if tools:
             kwargs["parallel_tool_calls"] = True
+        if self.reasoning_effort:
+            kwargs["reasoning"] = {"effort": self.reasoning_effort}
         if not self.config.stream:
             return self._parse(await self.client.responses.create(**kwargs))
         final = None
