@@ -108,6 +108,7 @@ class SessionService:
 
     async def start(self) -> None:
         """Build the index and begin following the store."""
+        await asyncio.to_thread(self._recover_remote_turns)
         await asyncio.to_thread(self.index.refresh)
         self._ready.set()
         self._watch_task = asyncio.create_task(self._watch(), name="zwarm-watch")
@@ -277,6 +278,17 @@ class SessionService:
         resolved = path.resolve()
         return any(resolved == b or b in resolved.parents for b in bases)
 
+    def _recover_remote_turns(self) -> None:
+        """Remote turns whose relay died while no daemon ran get a new relay on the same
+        job before the index judges runner liveness (else they would be failed)."""
+        if not any((self.store.sessions_dir / sid / "turns").glob("turn_*.ray.json")
+                   for sid in self.store.list_ids()):
+            return
+        from .executors.ray import recover
+
+        with contextlib.suppress(Exception):
+            recover(self.store)
+
     def _executor(self, meta: SessionMeta) -> Executor:
         """Where the session's turns run (recorded at delegate, so a restart agrees)."""
         kind = (meta.model_extra or {}).get("executor") or "local"
@@ -297,19 +309,22 @@ class SessionService:
     async def _launch(self, meta: SessionMeta, turn: int, prompt: str) -> None:
         adapter = get_adapter(meta.adapter)
         cfg = self.config.adapter(meta.adapter)
-        _, env = self._executable(meta.adapter)
+        executor = self._executor(meta)
+        env = self._executable(meta.adapter)[1] if executor.kind == "local" else \
+            adapter.env(cfg)
         argv = adapter.command(cfg, model=meta.model, working_dir=meta.working_dir,
                                resume_id=meta.resume_id if turn > 1 else None)
         try:
-            await asyncio.to_thread(self._executor(meta).launch, self.store, meta, turn, prompt,
-                                    argv, env)
+            await asyncio.to_thread(executor.launch, self.store, meta, turn, prompt, argv, env)
         except OSError as exc:
             # The turn never started: settle it as failed, so nothing is left pending.
             reason = f"the turn could not start: {exc}"
             await asyncio.to_thread(finalize_turn, self.store, meta.id, turn, ExitRecord(
                 exit_code=None, killed=False, reason=reason, ended_at=now_iso()))
             await self.poke()
-            raise SessionStateError(reason, hint="check the session's working dir") from None
+            hint = ("start the cluster or fix [executor] address"
+                    if isinstance(exc, ConnectionError) else "check the session's working dir")
+            raise SessionStateError(reason, hint=hint) from None
         await self.poke()
 
     # ----- verbs -------------------------------------------------------------------------
@@ -318,12 +333,17 @@ class SessionService:
         adapter_name = params.adapter or self.config.daemon.default_adapter
         adapter = get_adapter(adapter_name)
         working_dir = self._working_dir(params.working_dir)
-        self._executable(adapter_name)
+        executor = params.executor or self.config.executor.kind
+        if executor == "local":  # a remote turn finds the CLI on the workers
+            self._executable(adapter_name)
         model = params.model or self.config.adapter(adapter_name).model or adapter.default_model
         task = self._task_text(params)
         anchor = params.anchor or params.selection
-        isolation = params.isolation or self.review.default_isolation(working_dir, params.source)
-        executor = params.executor or self.config.executor.kind
+        # A remote turn works in a copy of the base snapshot: its result is always a
+        # worktree change set.
+        isolation = params.isolation or ("worktree" if executor == "ray" else
+                                         self.review.default_isolation(working_dir,
+                                                                       params.source))
         session_id = self.store.new_id()
         scope, agent_dir = await asyncio.to_thread(self.review.prepare, session_id, working_dir,
                                                    isolation)
@@ -375,7 +395,8 @@ class SessionService:
 
     async def converse(self, params: ConverseParams) -> ConverseResult:
         session_id = self.resolve(params.session_id)
-        self._executable(self.index.meta(session_id).adapter)
+        if self._executor(self.index.meta(session_id)).kind == "local":
+            self._executable(self.index.meta(session_id).adapter)
         self.review.check_workspace(self.index.meta(session_id))
         working_dir = Path(self.index.meta(session_id).working_dir)
         if not working_dir.is_dir():
