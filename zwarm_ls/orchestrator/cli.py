@@ -15,12 +15,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..costs import format_cost
-from ..errors import ZwarmError
+from ..errors import InvalidParams, ZwarmError
 from ..models import adapter_for_model
 from ..protocol import Model, Step
 from ..render import format_session, format_step, format_tokens, print_json
 from ..service import SessionService
-from .orchestrator import Orchestrator
+from .orchestrator import Orchestrator, RunRecord, list_runs
 from .pilot import Pilot
 from .providers import REASONING_EFFORTS
 
@@ -58,9 +58,18 @@ def _emit(model: Model, as_json: bool, text: str) -> None:
 
 
 async def cmd_orchestrate(svc: SessionService, args: argparse.Namespace) -> int:
-    task = args.task if args.task != "-" else sys.stdin.read()
-    run = Orchestrator(svc, task, max_steps=args.max_steps, user_channel=TerminalUser(),
-                       on_steps=_printer(args.json))
+    if args.resume:
+        if args.task:
+            raise InvalidParams("give a task or --resume RUN, not both")
+        run = Orchestrator.resume(svc, _run_id(svc, args.resume), max_steps=args.max_steps,
+                                  user_channel=TerminalUser(), on_steps=_printer(args.json))
+    else:
+        task = args.task if args.task != "-" else sys.stdin.read()
+        if not (task or "").strip():
+            raise InvalidParams("the task is empty", hint="say what the orchestrator should "
+                                "do, or resume a run with --resume RUN")
+        run = Orchestrator(svc, task, max_steps=args.max_steps, user_channel=TerminalUser(),
+                           on_steps=_printer(args.json))
     result = await run.run()
     _emit(result, args.json, f"\n{result.status} after {result.step_count} steps"
           f" (run {result.run_id}): {result.message or ''}")
@@ -213,15 +222,57 @@ async def cmd_pilot(svc: SessionService, args: argparse.Namespace) -> int:
     return await _repl(pilot, args.json)
 
 
+def _run_id(svc: SessionService, ref: str) -> str:
+    """A run id, or a unique part of one (the listing shows them whole, but they are long)."""
+    ids = [r.run_id for r in list_runs(svc.config)]
+    if ref in ids:
+        return ref
+    matches = [i for i in ids if ref in i]
+    if len(matches) == 1:
+        return matches[0]
+    raise InvalidParams(f"no orchestrator run matches '{ref}'" if not matches else
+                        f"'{ref}' matches {len(matches)} runs", hint="`zwarm-ls runs` lists them")
+
+
+def run_row(record: RunRecord) -> dict:
+    status = "interrupted" if record.status == "running" and not record.driven() \
+        else record.status
+    return {"runId": record.run_id, "kind": record.kind, "status": status,
+            "task": record.task, "stepCount": record.step_count, "maxSteps": record.max_steps,
+            "sessions": record.sessions, "usage": record.usage.wire(),
+            "createdAt": record.created_at, "updatedAt": record.updated_at,
+            "resumed": record.resumed, "message": record.message}
+
+
+async def cmd_runs(svc: SessionService, args: argparse.Namespace) -> int:
+    rows = [run_row(r) for r in list_runs(svc.config)]
+    if args.json:
+        print_json({"runs": rows})
+        return 0
+    for r in rows:
+        print(f"{r['runId']}  {r['status']:<16} {r['stepCount']:>3}/{r['maxSteps']:<3} steps "
+              f"{len(r['sessions']):>2} sessions  {' '.join(r['task'].split())[:50]}")
+    if not rows:
+        print("no orchestrator runs yet")
+    elif any(r["status"] in ("interrupted", "stopped", "failed", "budget_exhausted")
+             for r in rows):
+        print("(resume one with: zwarm-ls orchestrate --resume RUN)")
+    return 0
+
+
 Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int]]
-COMMANDS: dict[str, Command] = {"orchestrate": cmd_orchestrate, "pilot": cmd_pilot}
+COMMANDS: dict[str, Command] = {"orchestrate": cmd_orchestrate, "pilot": cmd_pilot,
+                                "runs": cmd_runs}
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("orchestrate", parents=[common],
                        help="let the orchestrator LLM carry out a task ('-' reads stdin)")
-    p.add_argument("task")
+    p.add_argument("task", nargs="?")
     p.add_argument("--max-steps", type=int, help="default: [orchestrator] max_steps")
+    p.add_argument("--resume", metavar="RUN",
+                   help="carry on a stopped or interrupted run (its id from `runs`)")
+    sub.add_parser("runs", parents=[common], help="orchestrator runs, newest first")
     p = sub.add_parser("pilot", parents=[common],
                        help="talk to the pilot LLM (a REPL, or one turn with --message)")
     p.add_argument("--id", default="default", help="pilot conversation id (default: default)")

@@ -9,6 +9,7 @@ history and its protocol steps, so a crash loses at most the step in flight and
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from ..protocol import (
     Step,
     TokenUsage,
 )
+from ..runner import process_start_ticks
 from ..service import SessionService
 from ..store import now_iso, read_json, write_json_atomic
 from .agent import Agent, StepLog, StepSink
@@ -60,6 +62,19 @@ class RunRecord(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     steps: list[Step] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)
+    # The process driving the run, so a resume can refuse to run it twice at once.
+    pid: int | None = None
+    start_ticks: int | None = None
+    resumed: int = 0
+
+    def driven(self) -> bool:
+        """Whether a live process is still driving this run."""
+        return self.status == "running" and self.pid is not None and \
+            process_start_ticks(self.pid) == self.start_ticks
+
+
+RESUME_NOTE = ("[note: this run was resumed after it {how}. Sessions you started may have "
+               "finished or changed meanwhile: check them before you go on.]")
 
 
 def new_run_id() -> str:
@@ -76,6 +91,21 @@ def read_run(config: Config, run_id: str) -> RunRecord:
         raise InvalidParams(f"no orchestrator run '{run_id}'",
                             hint="run ids are listed under .zwarm/orchestrator/")
     return RunRecord.model_validate(data)
+
+
+def list_runs(config: Config) -> list[RunRecord]:
+    """Every orchestrator run of the project, newest first (unreadable ones skipped)."""
+    records = []
+    folder = runs_dir(config)
+    for path in folder.glob("*/run.json") if folder.is_dir() else []:
+        data = read_json(path)
+        if data is None:
+            continue
+        try:
+            records.append(RunRecord.model_validate(data))
+        except ValueError:
+            log.warning("unreadable orchestrator run %s", path)
+    return sorted(records, key=lambda r: r.created_at, reverse=True)
 
 
 def run_trajectory(config: Config, params: RunTrajectoryParams) -> RunTrajectoryResult:
@@ -109,6 +139,40 @@ class Orchestrator:
         self.calls: list[list] = []
         self._finished_seen = 0
         self.last_progress_step = 0
+        self.items: list[Item] = [user(f"Task: {task}", tag="task")]
+
+    @classmethod
+    def resume(cls, service: SessionService, run_id: str, *, max_steps: int | None = None,
+               user_channel: UserChannel | None = None, client: LLMClient | None = None,
+               on_steps: StepSink | None = None,
+               on_text: TextSink | None = None) -> Orchestrator:
+        """Carry on a stopped, failed or interrupted run with its history, steps, crew and
+        usage; `max_steps` is the new budget (default: its own, or that much more when it
+        was spent)."""
+        record = read_run(service.config, run_id)
+        if record.driven():
+            raise InvalidParams(f"run {run_id} is still running (pid {record.pid})",
+                                hint="stop that process first")
+        if record.status == "exited":
+            raise InvalidParams(f"run {run_id} finished with exit(): nothing to resume",
+                                hint="start a new run")
+        run = cls(service, record.task, user_channel=user_channel, client=client,
+                  on_steps=on_steps, on_text=on_text, run_id=record.run_id)
+        how = "was interrupted" if record.status == "running" else \
+            f"stopped ({record.stopped_by or record.status})"
+        budget = max_steps or (record.max_steps + service.config.orchestrator.max_steps
+                               if record.step_count >= record.max_steps else record.max_steps)
+        run.record = record.model_copy(update={
+            "status": "running", "stopped_by": None, "message": None, "max_steps": budget,
+            "resumed": record.resumed + 1})
+        run.ctx.sessions = list(record.sessions)
+        run.steps = StepLog(start=record.steps[-1].index + 1 if record.steps else 0,
+                            sink=run._sink(on_steps))
+        run.steps.steps = list(record.steps)
+        run.items = [*record.items, user(RESUME_NOTE.format(how=how), tag="note")] \
+            if record.items else run.items
+        run.last_progress_step = record.step_count
+        return run
 
     @property
     def run_id(self) -> str:
@@ -157,10 +221,11 @@ class Orchestrator:
 
     async def _run(self) -> None:
         client = self.client or make_client(self.config.orchestrator)
-        agent = Agent(client, self.toolbox, orchestrator_prompt(self.config),
-                      [user(f"Task: {self.record.task}", tag="task")], self.steps,
-                      self.config.orchestrator.max_context_chars, self.on_text)
+        agent = Agent(client, self.toolbox, orchestrator_prompt(self.config), self.items,
+                      self.steps, self.config.orchestrator.max_context_chars, self.on_text)
+        agent.usage = self.record.usage
         self.agent = agent
+        self.record.pid, self.record.start_ticks = os.getpid(), process_start_ticks(os.getpid())
         self.save()
         while self.record.step_count < self.record.max_steps:
             if self._watch(agent):
