@@ -469,8 +469,8 @@ def _zwarm_turn_over(entry: Entry) -> bool:
     output, or once that process is gone."""
     if entry.reader is not None and entry.reader.state.outcome is not None:
         return True
-    pid = entry.meta.pid
-    return isinstance(pid, int) and process_start_ticks(pid) is None
+    pid = entry.meta.pid  # no pid at all: nothing was ever recorded that could finish it
+    return not isinstance(pid, int) or process_start_ticks(pid) is None
 
 
 def latest_message(meta: SessionMeta, live: TurnState | None = None) -> str:
