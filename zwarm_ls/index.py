@@ -414,7 +414,8 @@ class Index:
             latest_step = getattr(meta, "latest_step", None)
             latest_step = latest_step if isinstance(latest_step, str) else None
         usage, cost = meta_usage(meta), meta.cost_usd
-        if not meta.turns and entry.foreign.turns:  # zwarm's own session, read from its files
+        if entry.foreign.turns and not any(r.ended_at for r in meta.turns):
+            # zwarm's own session, read from its files (until a turn of ours records them)
             usage, cost = entry.foreign.usage, entry.foreign.cost(meta.model)
         anchor = None
         with contextlib.suppress(ValidationError):

@@ -154,6 +154,29 @@ def usage_dict(usage: TokenUsage) -> dict[str, int]:
     return usage.model_dump()
 
 
+def record_earlier_turns(store: Store, meta: SessionMeta, adapter: Adapter, turn: int) -> None:
+    """Give the turns before `turn` that have no record (a session zwarm wrote, which kept
+    only its last turn's usage and no cost) one, read from their turn files, so totals
+    over the records count every turn. In order, so a resumed thread's running total is
+    counted by what each turn added."""
+    for n in range(1, turn):
+        if meta.turn_record(n) is not None:
+            continue
+        reader = TurnReader(adapter, store.turn_paths(meta.id, n).output)
+        steps = reader.read_new(final=True)
+        state = reader.state
+        usage = turn_usage(meta, n, state.usage, state.resume_id, adapter.cumulative_usage)
+        rec = TurnRecord(turn=n, ended_at=meta.updated_at or now_iso(),
+                         status=adapter.outcome(state, None).status, usage=usage_dict(usage),
+                         cost_usd=state.reported_cost if state.reported_cost is not None
+                         else estimate_cost(meta.model, usage))
+        rec.resume_id = state.resume_id  # type: ignore[attr-defined]
+        rec.steps = len(steps)  # type: ignore[attr-defined]
+        rec.read_from_turn_file = True  # type: ignore[attr-defined]
+        meta.turns.append(rec)
+    meta.turns.sort(key=lambda r: r.turn)
+
+
 def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord) -> SessionMeta:
     """Settle turn `turn` into meta.json from its output file and exit record."""
     meta = store.read_meta(session_id)
@@ -185,6 +208,7 @@ def finalize_turn(store: Store, session_id: str, turn: int, exit_rec: ExitRecord
             m.turns.append(rec)
         if rec.ended_at:
             return  # already settled by someone else
+        record_earlier_turns(store, m, adapter, turn)
         resume_id = state.resume_id or m.resume_id
         usage = turn_usage(m, turn, state.usage, resume_id, adapter.cumulative_usage)
         cost = state.reported_cost if state.reported_cost is not None \
