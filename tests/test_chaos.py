@@ -1,7 +1,10 @@
-"""Chaos: 100 sessions, and at a random moment of each (seeded) its runner, its agent or
-the daemon following it is killed, or nothing happens. Afterwards, read by a fresh
-daemon: every event the agent wrote is exactly one step, no session is left `running`,
-and no process of any session is left alive."""
+"""Chaos: 100 sessions delegated through the real daemon (stdio) in rounds of ten, and at a
+random moment of each (seeded) its runner or its agent is SIGKILLed, or the stdio daemon
+serving the round is (possibly mid-request, between writing meta.json and starting the
+runner), while a second, in-process daemon follows the store and is stopped at a random
+moment. Afterwards a fresh daemon settles what is left. Then, for every session on disk:
+each event the agent wrote is exactly one step, in order; no session is pending or
+running; no process of any session is alive; and a session nobody struck completed."""
 
 from __future__ import annotations
 
@@ -11,27 +14,115 @@ import json
 import os
 import random
 import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.lsp_helpers import SERVER
+from zwarm_ls import index
 from zwarm_ls.config import load_config
-from zwarm_ls.protocol import DelegateParams, TrajectoryParams
+from zwarm_ls.protocol import TrajectoryParams
 from zwarm_ls.service import SessionService
 from zwarm_ls.store import Store
 
 SEED = 20261204
-SESSIONS = 100
-BATCH = 10
-EVENTS = 6
+ROUNDS = 10
+PER_ROUND = 10
+EVENTS = 4
 SETTLE_S = 60
 
 
-def turn(tag: str) -> list[dict]:
-    message = {"type": "item.completed", "item": {"type": "agent_message", "text": ""}}
-    steps: list[dict] = [{"emit": {"type": "thread.started", "thread_id": "T"}}]
+class StdioDaemon:
+    """`zwarm-ls serve` with the smallest JSON-RPC client that works: unlike a full LSP
+    test client it does not mind its server being SIGKILLed with requests in flight
+    (they fail with ConnectionError)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+        self.next_id = 0
+        self.pending: dict[int, asyncio.Future[Any]] = {}
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, project: Path, log: Path) -> StdioDaemon:
+        with open(log, "ab") as stderr:
+            proc = await asyncio.create_subprocess_exec(
+                *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=stderr, env=dict(os.environ))
+        daemon = cls(proc)
+        await daemon.request("initialize", {"processId": os.getpid(), "capabilities": {},
+                                            "rootUri": project.as_uri()})
+        daemon._send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        return daemon
+
+    def _send(self, message: dict) -> None:
+        assert self.proc.stdin is not None
+        body = json.dumps(message).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    async def request(self, method: str, params: dict) -> Any:
+        if self.reader.done():
+            raise ConnectionError("the daemon is gone")
+        self.next_id += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[self.next_id] = future
+        try:
+            self._send({"jsonrpc": "2.0", "id": self.next_id, "method": method,
+                        "params": params})
+        except (ConnectionError, RuntimeError) as exc:
+            raise ConnectionError("the daemon is gone") from exc
+        return await future
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        try:
+            while True:
+                header = await self.proc.stdout.readuntil(b"\r\n\r\n")
+                length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+                message = json.loads(await self.proc.stdout.readexactly(length))
+                if "method" in message:  # a request of the server's own: accept it
+                    if "id" in message:
+                        self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                    continue
+                future = self.pending.pop(message["id"], None)
+                if future is not None and not future.done():
+                    if "error" in message:
+                        future.set_exception(RuntimeError(message["error"]["message"]))
+                    else:
+                        future.set_result(message["result"])
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except Exception as exc:
+            print(f"chaos client: {exc!r}")
+        finally:
+            for future in self.pending.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("the daemon is gone"))
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await asyncio.wait_for(self.request("shutdown", {}), 30)
+                self._send({"jsonrpc": "2.0", "method": "exit"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), 10)
+            self.kill()
+        await self.proc.wait()
+        await self.reader
+
+
+def agent_turn(tag: str) -> list[dict]:
+    steps: list[dict] = [{"emit": {"type": "thread.started", "thread_id": "{thread_id}"}}]
     for i in range(EVENTS):
-        event = json.loads(json.dumps(message))
-        event["item"]["text"] = f"{tag}-{i}"
-        steps += [{"emit": event}, {"sleep": 0.02}]
+        steps += [{"emit": {"type": "item.completed",
+                            "item": {"type": "agent_message", "text": f"{tag}-{i}"}}},
+                  {"sleep": 0.03}]
     return [*steps, {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1}}}]
 
 
@@ -55,61 +146,89 @@ def children(pid: int) -> list[int]:
         return []
 
 
-async def strike(store: Store, session_id: str, action: str, delay: float) -> None:
+async def later(delay: float, action: Callable[[], object]) -> None:
+    await asyncio.sleep(delay)
+    result = action()
+    if asyncio.iscoroutine(result):
+        await result
+
+
+async def strike_session(store: Store, delegated: asyncio.Task, action: str,
+                         delay: float) -> None:
+    """SIGKILL the runner or the agent of the session `delegated` starts, `delay` s after
+    its runner is up."""
+    try:
+        session_id = (await delegated)["sessionId"]
+    except Exception:
+        return  # its daemon was killed before it answered
     await asyncio.sleep(delay)
     run_path = store.turn_paths(session_id, 1).run
     run = json.loads(run_path.read_text()) if run_path.exists() else None
     if run is None:
         return
-    victims = {"runner": [run["pid"]], "agent": children(run["pid"])}.get(action, [])
+    victims = [run["pid"]] if action == "runner" else children(run["pid"])
     for pid in victims:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 
-async def test_nothing_lost_and_nothing_left_running(project: Path, fake_clis: Path,
-                                                     scenario) -> None:
+async def test_nothing_lost_and_nothing_left_running(project: Path, fake_clis: Path, scenario,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(SEED)
+    scenario(agent_turn("m"))
     config, _ = load_config(project)
     store = Store(project)
-    plans: dict[str, str] = {}
-    for first in range(0, SESSIONS, BATCH):
-        daemon = SessionService(config)
-        await daemon.start()
-        strikes = []
-        for n in range(first, first + BATCH):
-            scenario(turn(f"s{n}"))
-            started = await daemon.delegate(DelegateParams(task=f"chaos {n}"))
-            action = rng.choice(["runner", "agent", "daemon", "none"])
-            plans[started.session_id] = action
-            strikes.append(strike(store, started.session_id, action, rng.uniform(0, 0.15)))
-        await asyncio.gather(*strikes)
-        # The daemon that started them goes away while most still run (for the sessions
-        # whose strike is "daemon" that is the whole plan); a fresh one follows later.
-        await daemon.stop()
+    untouched: list[asyncio.Task] = []  # delegates nobody struck
 
-    follower = SessionService(config)
-    await follower.start()
+    for _ in range(ROUNDS):
+        daemon = await StdioDaemon.start(project, tmp_path / "daemon.log")
+        follower = SessionService(config)
+        await follower.start()
+        work = []
+        for n in range(PER_ROUND):
+            delegated = asyncio.create_task(daemon.request("zwarm/delegate",
+                                                           {"task": f"chaos {n}"}))
+            action = rng.choice(["runner", "agent", "daemon", "none"])
+            if action in ("runner", "agent"):
+                work.append(strike_session(store, delegated, action, rng.uniform(0, 0.3)))
+            elif action == "daemon":
+                work.append(later(rng.uniform(0, 1.0), daemon.kill))
+            else:
+                untouched.append(delegated)
+            work.append(delegated)
+            await asyncio.sleep(rng.uniform(0, 0.05))
+        work.append(later(rng.uniform(0, 1.0), follower.stop))
+        await asyncio.gather(*work, return_exceptions=True)
+        await daemon.close()
+
+    # Every daemon that could have been starting a runner is gone: a pending turn without
+    # one is abandoned now, not after the grace a live daemon would be given.
+    monkeypatch.setattr(index, "LAUNCH_GRACE_S", 0.0)
+    final = SessionService(config)
+    await final.start()
     try:
         async def settled() -> None:
-            while any(s.status.is_active for s in follower.index.summaries()):
+            while any(s.status.is_active for s in final.index.summaries()):
                 await asyncio.sleep(0.1)
         await asyncio.wait_for(settled(), SETTLE_S)
 
-        for session_id, action in plans.items():
-            paths = store.turn_paths(session_id, 1)
-            written = [json.loads(line) for line in paths.output.read_bytes().splitlines()
-                       if line.strip()]
-            texts = [e["item"]["text"] for e in written if e.get("type") == "item.completed"]
-            steps = (await follower.trajectory(TrajectoryParams(session_id=session_id))).steps
-            messages = [s.summary for s in steps if s.kind == "message"]
-            assert messages == texts, (action, messages, texts)  # each once, in order
+        sessions = [s for s in final.index.summaries()]
+        assert len(sessions) >= ROUNDS  # every round delegated something before any kill
+        for summary in sessions:
+            assert not summary.status.is_active, summary
+            paths = store.turn_paths(summary.id, 1)
+            lines = paths.output.read_bytes().splitlines() if paths.output.exists() else []
+            texts = [json.loads(line)["item"]["text"] for line in lines
+                     if b'"item.completed"' in line]
+            steps = (await final.trajectory(TrajectoryParams(session_id=summary.id))).steps
+            assert [s.summary for s in steps if s.kind == "message"] == texts, summary
             assert [s.index for s in steps] == list(range(len(steps)))
-            summary = follower.index.summary(session_id)
-            assert not summary.status.is_active, (action, summary)
-            if action == "none":
-                assert summary.status == "completed" and len(texts) == EVENTS
-            run = json.loads(paths.run.read_text())
-            assert not group_alive(run["pgid"]), (action, session_id)
+            run = json.loads(paths.run.read_text()) if paths.run.exists() else None
+            assert run is None or not group_alive(run["pgid"]), summary
+        for delegated in untouched:
+            if delegated.exception() is None:  # it reached its runner: nothing stopped it
+                summary = final.index.summary(delegated.result()["sessionId"])
+                assert summary.status == "completed" and summary.step_count == EVENTS + 1
     finally:
-        await follower.stop()
+        await final.stop()

@@ -164,15 +164,22 @@ def _detach() -> int:
     return write_fd
 
 
-def _mark_running(store: Store, session_id: str, turn: int) -> None:
+def _mark_running(store: Store, session_id: str, turn: int) -> bool:
+    """Mark the turn running; False when it was settled already (a daemon gave up on a
+    launch it thought abandoned), and then nothing must be started."""
+    still_open = True
+
     def change(m: SessionMeta) -> None:
+        nonlocal still_open
         rec = m.turn_record(turn)
+        still_open = rec is None or rec.ended_at is None
         if rec is not None and rec.ended_at is None:
             rec.started_at, rec.status = now_iso(), "running"
         if m.turn == turn and m.status in ("pending", "running"):
             m.status, m.pid = "running", os.getpid()
 
     store.update(session_id, change)
+    return still_open
 
 
 def _snapshot(store: Store, session_id: str, turn: int, phase: str) -> None:
@@ -200,7 +207,13 @@ def run_turn(store: Store, session_id: str, turn: int, ready_fd: int | None) -> 
     write_json_atomic(paths.run, {"pid": pid, "pgid": os.getpgid(pid),
                                   "start_ticks": process_start_ticks(pid),
                                   "started_at": now_iso()})
-    _mark_running(store, session_id, turn)
+    if not _mark_running(store, session_id, turn):
+        print(f"zwarm-ls runner: turn {turn} was settled before it started; not starting it",
+              file=sys.stderr)
+        if ready_fd is not None:
+            os.write(ready_fd, b"1")
+            os.close(ready_fd)
+        return 0
     _snapshot(store, session_id, turn, "pre")
     killed = False
 
