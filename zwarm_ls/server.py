@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hmac
 import logging
 import sys
 import threading
@@ -54,7 +55,14 @@ from .protocol import (
 from .render import render_trajectory
 from .rpc import Handler, invalid_params, to_plain
 from .service import SessionService
-from .transport import TOKEN_ENV, GuardedReader, TcpHost, TokenError, read_token
+from .transport import (
+    TOKEN_ENV,
+    GuardedReader,
+    TcpHost,
+    TokenError,
+    copy_features,
+    read_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +102,12 @@ class ZwarmServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def begin_connection(self) -> None:
-        """A new TCP client: it authenticates and initializes for itself."""
-        self.authorized = self.token is None
-        self.notifier = SessionNotifier(self)
-        self.protocol._shutdown = False
-
     async def end_connection(self) -> None:
-        """The TCP client left: stop following the store until the next one initializes."""
-        self.authorized = self.token is None
+        """This server's TCP client left: its orchestrator runs and its service stop (the
+        agents and their sessions go on; the next client sees them)."""
+        self.authorized = False
+        for task in list(self.hub.tasks):
+            task.cancel()
         service, self._service = self._service, None
         if service is not None:
             await service.stop()
@@ -154,7 +159,9 @@ def on_initialize(ls: ZwarmServer, params: lsp.InitializeParams) -> None:
     if not isinstance(options, dict):
         options = {}
     if ls.token is not None:
-        ls.authorized = options.pop("token", None) == ls.token
+        given = options.pop("token", None)
+        ls.authorized = isinstance(given, str) and hmac.compare_digest(given.encode(),
+                                                                       ls.token.encode())
         if not ls.authorized:
             raise JsonRpcException(code=-32600, message="unauthorized: wrong or missing token")
     options.pop("token", None)
@@ -326,17 +333,26 @@ def serve(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return 2
     host, _, port = args.tcp.rpartition(":")
+    if not port.isdigit() or not host:
+        log.error("--tcp wants HOST:PORT, e.g. 127.0.0.1:2087")
+        return 2
     loopback = host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.allow_remote:
         log.error("refusing to listen on %s: pass --allow-remote (and a token)", host)
         return 2
-    if not loopback and not token:
-        log.error("a non-loopback address requires a token (%s or --token-file)", TOKEN_ENV)
+    if not token:
+        # Every local user can reach a loopback port: an open one would run agents as you.
+        log.error("TCP requires a token: set %s or give a 0600 --token-file", TOKEN_ENV)
         return 2
-    server.token = token
-    server._stop_event = threading.Event()
+
+    def connection_server() -> ZwarmServer:
+        """Each TCP client gets a server of its own, with every feature of `server`."""
+        ls = ZwarmServer(args.root, token)
+        copy_features(server, ls)
+        return ls
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(TcpHost(server).serve(host, int(port)))
+        asyncio.run(TcpHost(connection_server).serve(host, int(port)))
     return 0
 
 

@@ -1,7 +1,8 @@
 """Guards on the JSON-RPC byte stream, below pygls: a message over the size limit is
 skipped (read and dropped in bounded chunks, so the stream stays in step) instead of
 being buffered whole or killing the daemon, and a request sent without `params` gets
-`null` params so it is answered (pygls would otherwise never reply)."""
+`null` params so it is answered (pygls would otherwise never reply). And the TCP side:
+the token, and one language server per connection."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import json
 import logging
 import os
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from lsprotocol.types import EXIT
 from pygls.io_ import run_async
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,8 @@ def read_token(token_file: str | None) -> str | None:
             raise TokenError(f"cannot read the token file: {exc}") from None
         if mode & 0o077:
             raise TokenError(f"{path} is readable by others: chmod 600 it")
+        if path.stat().st_uid != os.getuid():
+            raise TokenError(f"{path} belongs to another user")
         token = path.read_text(encoding="utf-8").strip()
         if not token:
             raise TokenError(f"{path} is empty")
@@ -93,41 +99,73 @@ def read_token(token_file: str | None) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+MAX_CONNECTIONS = 32
 BUSY = json.dumps({"jsonrpc": "2.0", "id": None, "error": {
-    "code": -32600, "message": "zwarm-ls already serves an editor on this port; start "
-    "another daemon (each editor gets its own) or use stdio"}}).encode()
+    "code": -32600, "message": f"zwarm-ls already serves {MAX_CONNECTIONS} clients on this "
+    "port; close one, or start another daemon"}}).encode()
+
+
+class ConnectionServer(Protocol):
+    """What the TCP host needs of the language server it makes for each connection."""
+
+    protocol: Any
+    _stop_event: threading.Event
+
+    def report_server_error(self, error: Exception, source: Any) -> None: ...
+
+    async def end_connection(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def copy_features(template: Any, target: Any) -> None:
+    """Register on `target` every feature and command of `template` (pygls binds each
+    handler to the one server it was registered on, so a fresh server for a connection
+    gets the same handlers bound to itself)."""
+    fm = template.protocol.fm
+    for name, handler in fm.features.items():
+        target.feature(name, fm.feature_options.get(name))(getattr(handler, "func", handler))
+    for name, handler in fm.commands.items():
+        target.command(name)(getattr(handler, "func", handler))
 
 
 class TcpHost:
-    """One client at a time on a TCP port, each authenticated on its own; a connection
-    that closes (even before saying anything) ends only itself, and the daemon waits for
-    the next one. A second client while one is connected is refused with a clear error."""
+    """Serves every TCP client with a language server of its own, made by `make_server`:
+    its own protocol (so its replies go to it alone), authentication, session service and
+    orchestrator runs. A connection that closes, even before saying anything, or that
+    sends `exit`, ends only itself; the daemon serves on."""
 
-    def __init__(self, ls: Any):
-        self.ls = ls
-        self.busy = False
+    def __init__(self, make_server: Callable[[], ConnectionServer]):
+        self.make_server = make_server
+        self.connections = 0
 
     async def connection(self, reader: asyncio.StreamReader,
                          writer: asyncio.StreamWriter) -> None:
-        if self.busy:
+        if self.connections >= MAX_CONNECTIONS:
             writer.write(b"Content-Length: %d\r\n\r\n" % len(BUSY) + BUSY)
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
             writer.close()
             return
-        self.busy = True
-        self.ls.begin_connection()
-        self.ls.protocol.set_writer(writer)
+        self.connections += 1
+        ls = self.make_server()
+        ls._stop_event = threading.Event()
+        ls.protocol.set_writer(writer)
+        # pygls' `exit` ends the whole process (sys.exit); here it ends this connection.
+        ls.protocol.fm.add_builtin_feature(EXIT, lambda *_args: writer.close())
         try:
-            await run_async(stop_event=self.ls._stop_event, reader=GuardedReader(reader),
-                            protocol=self.ls.protocol, logger=log,
-                            error_handler=self.ls.report_server_error)
+            await run_async(stop_event=ls._stop_event, reader=GuardedReader(reader),
+                            protocol=ls.protocol, logger=log,
+                            error_handler=ls.report_server_error)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            log.info("the TCP client went away: %s", exc)
+            log.info("a TCP client went away: %s", exc)
         finally:
+            self.connections -= 1
             writer.close()
-            await self.ls.end_connection()
-            self.busy = False
+            try:
+                await ls.end_connection()
+            finally:
+                ls.shutdown()
 
     async def serve(self, host: str, port: int) -> None:
         server = await asyncio.start_server(self.connection, host, port)

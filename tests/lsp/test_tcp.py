@@ -1,6 +1,6 @@
-"""`zwarm-ls serve --tcp`: loopback by default, a token (never on argv) when asked, each
-connection authenticated on its own, one client at a time, and a client that leaves ends
-only its own connection."""
+"""`zwarm-ls serve --tcp`: loopback by default, always a token (never on argv), and every
+connection served by a language server of its own: its own authentication and replies;
+a client that leaves, even by `exit`, ends only its own connection."""
 
 from __future__ import annotations
 
@@ -50,8 +50,10 @@ def tcp_server(project, fake_clis):
                              f"127.0.0.1:{port}", "--root", str(project)],
                             env={**os.environ, "ZWARM_LS_TOKEN": "s3cret"})
     yield port
+    alive = proc.poll() is None
     proc.kill()
     proc.wait()
+    assert alive, "the daemon ended with a client"
 
 
 async def test_tcp_requires_the_token(tcp_server):
@@ -108,7 +110,11 @@ async def authenticated(port: int) -> LanguageClient:
     return client
 
 
-async def test_connections_are_separate(tcp_server):
+async def total(client: LanguageClient) -> int:
+    return (await request(client, "zwarm/listSessions", {}))["counts"]["total"]
+
+
+async def test_connections_are_separate(tcp_server, fake_clis):
     # A bare connect-and-close (once the port listens) does not stop the daemon.
     for _ in range(200):
         try:
@@ -118,22 +124,38 @@ async def test_connections_are_separate(tcp_server):
             await asyncio.sleep(0.05)
     writer.close()
     first = await authenticated(tcp_server)
-    assert (await request(first, "zwarm/listSessions", {}))["counts"]["total"] == 0
+    assert await total(first) == 0
 
-    # A second client while one is served gets a clear refusal, not the first's replies.
-    reader, writer = await asyncio.open_connection("127.0.0.1", tcp_server)
-    refusal = await asyncio.wait_for(reader.read(4096), TIMEOUT)
-    assert b"already serves an editor" in refusal
-    writer.close()
-    assert (await request(first, "zwarm/listSessions", {}))["counts"]["total"] == 0
+    # A second client is served at the same time, with its own replies...
+    second = await authenticated(tcp_server)
+    started = await request(second, "zwarm/delegate", {"task": "from the second client"})
+    assert await total(first) == 1 and await total(second) == 1
+    assert (await request(first, "zwarm/peekSession",
+                          {"sessionId": started["sessionId"]}))["sessionId"] == started["sessionId"]
 
-    # The first leaves; the next client must authenticate for itself.
-    await disconnect(first)
-    second = await connect(tcp_server)
+    # ...and a third that does not know the token gets nothing, whoever else is signed in.
+    stranger = await connect(tcp_server)
     with pytest.raises(JsonRpcException):
-        await asyncio.wait_for(second.initialize_async(lsp.InitializeParams(
+        await asyncio.wait_for(stranger.initialize_async(lsp.InitializeParams(
             capabilities=CAPABILITIES)), TIMEOUT)
+    with pytest.raises(JsonRpcException) as refused:
+        await request(stranger, "zwarm/listSessions", {})
+    assert "unauthorized" in refused.value.message or "not initialized" in refused.value.message
+    await disconnect(stranger)
+
+    # A client that says goodbye properly (shutdown, exit) ends only its own connection.
+    await asyncio.wait_for(first.shutdown_async(None), TIMEOUT)
+    first.exit(None)
+    assert await total(second) == 1
     await disconnect(second)
     third = await authenticated(tcp_server)
-    assert (await request(third, "zwarm/listSessions", {}))["counts"]["total"] == 0
+    assert await total(third) == 1
     await disconnect(third)
+
+
+def test_tcp_without_a_token_is_refused(project):
+    env = {k: v for k, v in os.environ.items() if k != "ZWARM_LS_TOKEN"}
+    refused = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
+                              "127.0.0.1:1", "--root", str(project)], capture_output=True,
+                             text=True, timeout=TIMEOUT, env=env)
+    assert refused.returncode == 2 and "TCP requires a token" in refused.stderr
