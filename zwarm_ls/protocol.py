@@ -9,7 +9,7 @@ wire is camelCase; Python attributes are snake_case.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 from pydantic.alias_generators import to_camel
@@ -59,9 +59,12 @@ StepKind = Literal[
 ]
 
 
+UINTEGER_MAX = 2**31 - 1  # LSP's uinteger
+
+
 class Position(Model):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
+    line: int = Field(ge=0, le=UINTEGER_MAX)
+    character: int = Field(ge=0, le=UINTEGER_MAX)
 
 
 class Range(Model):
@@ -72,7 +75,7 @@ class Range(Model):
 class Anchor(Model):
     """Where in the editor a session was started from (a selection or a diagnostic)."""
 
-    uri: str
+    uri: str = Field(min_length=1, max_length=8192, pattern=r"^[^\x00]*$")
     range: Range
 
 
@@ -172,14 +175,16 @@ class SessionSummary(Model):
 # ----- requests -----------------------------------------------------------------------
 
 
-class SessionRef(Model):
-    session_id: str = Field(min_length=1, max_length=128)
-
-
 TEXT_LIMIT = 256 * 1024  # task and message text, in characters
 NAME_LIMIT = 200  # adapter and model names
 PATH_LIMIT = 4096
 PATH_PATTERN = r"^[^\x00]*$"  # no NUL: it cannot be in a path
+ID_LIMIT = 128  # session and hunk ids, alone and in lists
+Id = Annotated[str, Field(min_length=1, max_length=ID_LIMIT)]
+
+
+class SessionRef(Model):
+    session_id: str = Field(min_length=1, max_length=ID_LIMIT)
 
 
 class DelegateParams(Model):
@@ -298,7 +303,7 @@ class EndResult(Model):
 
 
 class WaitParams(Model):
-    session_ids: list[str] | None = Field(default=None, max_length=1000)
+    session_ids: list[Id] | None = Field(default=None, max_length=1000)
     timeout_s: float = Field(default=60.0, ge=0, le=300)
 
 
@@ -430,7 +435,7 @@ class SessionChangesResult(Model):
 
 class ApplyChangesParams(SessionRef):
     # All pending hunks when absent.
-    hunk_ids: list[str] | None = Field(default=None, max_length=10_000)
+    hunk_ids: list[Id] | None = Field(default=None, max_length=10_000)
     dry_run: bool = False
 
 
@@ -463,7 +468,7 @@ class ApplyChangesResult(HunkWriteResult):
 
 
 class DiscardChangesParams(SessionRef):
-    hunk_ids: list[str] | None = Field(default=None, max_length=10_000)
+    hunk_ids: list[Id] | None = Field(default=None, max_length=10_000)
 
 
 class DiscardChangesResult(HunkWriteResult):
@@ -612,7 +617,7 @@ class OrchestratorUpdated(Model):
 
 class RunTrajectoryParams(Model):
     run_id: str = Field(pattern=RUN_ID_PATTERN)
-    since_index: int = Field(default=0, ge=0)
+    since_index: int = Field(default=0, ge=0, le=10**9)
 
 
 class RunTrajectoryResult(Model):
@@ -656,7 +661,8 @@ class PilotHistoryResult(Model):
 
 
 class PilotGotoParams(PilotRef):
-    checkpoint: str = Field(min_length=1, description="a label like T2, its number, or root")
+    checkpoint: str = Field(min_length=1, max_length=NAME_LIMIT,
+                            description="a label like T2, its number, or root")
 
 
 class PilotGotoResult(Model):

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from zwarm_ls import errors
+from zwarm_ls.orchestrator.lsp import REQUESTS as HUB_REQUESTS
+from zwarm_ls.server import REQUESTS
 from zwarm_ls.transport import MAX_MESSAGE_BYTES
 
 
@@ -79,12 +82,27 @@ async def test_an_oversized_message_is_dropped_and_the_daemon_serves_on(raw: Raw
     assert "result" in await raw.reply_to(4)
 
 
+RANGE = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
+
+
 @pytest.mark.parametrize(("method", "params", "field"), [
     ("zwarm/delegate", {"task": "x" * (256 * 1024 + 1)}, "task"),
     ("zwarm/delegate", {"task": "x", "workingDir": "a\u0000b"}, "workingDir"),
     ("zwarm/converse", {"sessionId": "abc", "message": "m" * (256 * 1024 + 1)}, "message"),
     ("zwarm/cleanSessions", {"keepDays": 1e400}, "keepDays"),
     ("zwarm/waitForSessions", {"timeoutS": float("nan")}, "timeoutS"),
+    ("zwarm/waitForSessions", {"sessionIds": ["s" * 129]}, "sessionIds.0"),
+    ("zwarm/applyChanges", {"sessionId": "abc", "hunkIds": ["h" * 129]}, "hunkIds.0"),
+    ("zwarm/discardChanges", {"sessionId": "abc", "hunkIds": [""]}, "hunkIds.0"),
+    ("zwarm/delegate", {"task": "x", "anchor": {"uri": "file:///a\u0000", "range": RANGE}},
+     "anchor.uri"),
+    ("zwarm/delegate", {"task": "x", "selection": {"uri": "file:///" + "a" * 8192,
+                                                   "range": RANGE}}, "selection.uri"),
+    ("zwarm/delegate", {"selection": {"uri": "file:///a", "range": {
+        "start": {"line": 2**31, "character": 0}, "end": {"line": 0, "character": 0}}}},
+     "selection.range.start.line"),
+    ("zwarm/orchestratorTrajectory", {"runId": "r1", "sinceIndex": 10**12}, "sinceIndex"),
+    ("zwarm/pilotGoto", {"checkpoint": "T" * 201}, "checkpoint"),
 ])
 async def test_out_of_bounds_fields_are_invalid_params(raw: RawClient, method: str,
                                                        params: dict, field: str) -> None:
@@ -93,3 +111,26 @@ async def test_out_of_bounds_fields_are_invalid_params(raw: RawClient, method: s
     raw.write(b"Content-Length: %d\r\n\r\n" % len(body.encode()) + body.encode())
     reply = await raw.reply_to(5)
     assert reply["error"]["code"] == -32602 and f"'{field}'" in reply["error"]["message"]
+
+
+# A success, or one of the errors the daemon gives on purpose (errors.py); never -32603.
+MEANT = {errors.INVALID_PARAMS, errors.SESSION_NOT_FOUND, errors.SESSION_AMBIGUOUS,
+         errors.SESSION_STATE, errors.EXECUTOR_MISSING, errors.POLICY, errors.STORE}
+NAMES = sorted({*REQUESTS, *HUB_REQUESTS})
+
+
+async def test_every_method_answers_missing_and_null_params(raw: RawClient) -> None:
+    """Every request and command form, from the server's own tables (so a new method is
+    covered without touching this test), with params left out or null."""
+    forms: list[dict[str, Any]] = []
+    for name in NAMES:
+        forms += [{"method": f"zwarm/{name}"},
+                  {"method": f"zwarm/{name}", "params": None},
+                  {"method": "workspace/executeCommand", "params": {"command": f"zwarm.{name}"}},
+                  {"method": "workspace/executeCommand",
+                   "params": {"command": f"zwarm.{name}", "arguments": [None]}}]
+    for number, form in enumerate(forms, start=100):
+        raw.send({"jsonrpc": "2.0", "id": number, **form})
+        reply = await raw.reply_to(number)
+        error = reply.get("error")
+        assert error is None or error["code"] in MEANT, (form, error)
