@@ -287,17 +287,18 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Co
     options = dict(overrides or {})
     trusted = options.pop("trustedFolder", None) is True or trust.is_trusted(root)
     project = read_files(root, warnings)
+    user = read_user_config(warnings)
     if not trusted:
-        project, dropped = trust.narrow(project, f"{root / ZWARM_DIR}")
+        project, dropped = trust.narrow(project, f"{root / ZWARM_DIR}", user)
         warnings += dropped
-    raw = deep_merge(read_user_config(warnings), project)
+    raw = deep_merge(user, project)
     if options:
         for key in options:
             if key not in _SECTION_MODELS:
                 warnings.append(f"client settings: unknown key '{key}' ignored")
         client = {k: v for k, v in options.items() if k in _SECTION_MODELS}
         if not trusted:
-            client, dropped = trust.narrow(client, "editor settings")
+            client, dropped = trust.narrow(client, "editor settings", raw)
             warnings += dropped
         raw = deep_merge(raw, client)
         if "codex" in client and isinstance(raw.get("codex"), dict):

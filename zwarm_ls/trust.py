@@ -10,6 +10,8 @@ and the daemon says so.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -23,12 +25,19 @@ WIDENING_KEYS: dict[str, set[str]] = {
     "codex": {"full_danger", "binary", "env", "extra_args", "overrides"},
     "claude": {"full_danger", "binary", "env", "extra_args", "allowed_tools"},
     "orchestrator": {"base_url", "api_key_env"},
-    "executor": {"kind", "address", "runtime_env", "resources"},
+    "executor": {"address", "runtime_env", "resources"},
 }
-# Values that widen: the danger modes of each CLI.
+# Values that widen: the danger modes of each CLI, and a remote executor.
 WIDENING_VALUES: dict[tuple[str, str], set[str]] = {
     ("codex", "sandbox"): {"danger-full-access"},
     ("claude", "permission_mode"): {"bypassPermissions"},
+    ("executor", "kind"): {"ray"},
+}
+# Modes from narrowest to widest: below the user's own choice is narrowing, above it is not
+# (a repository cannot turn the user's read-only back into workspace-write).
+RANKED: dict[tuple[str, str], list[str]] = {
+    ("codex", "sandbox"): ["read-only", "workspace-write", "danger-full-access"],
+    ("claude", "permission_mode"): ["plan", "default", "acceptEdits", "bypassPermissions"],
 }
 
 
@@ -73,17 +82,42 @@ def trust(folder: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "# Folders whose .zwarm/ config may widen what agents can do (zwarm-ls trust)\n"
     body += "folders = [\n" + "".join(f"  {_toml_string(f)},\n" for f in folders) + "]\n"
-    path.write_text(body, encoding="utf-8")
-    path.chmod(0o600)
+    # Written whole and private from the start, then put in place: a reader never sees
+    # half a list, and nobody else ever reads it.
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(body)
+    os.replace(temp, path)
     return path
 
 
 def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string for any folder name (quotes, newlines, control characters):
+    JSON's escapes are TOML's, except that TOML also wants DEL escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
-def narrow(raw: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
-    """`raw` without the settings that widen, and a warning for each one dropped."""
+def _widens(section: str, key: str, value: Any, base: dict[str, Any]) -> bool:
+    if key in WIDENING_KEYS.get(section, set()) and value not in (None, [], {}, False, ""):
+        return True
+    if not isinstance(value, str):
+        return False
+    if value in WIDENING_VALUES.get((section, key), set()):
+        return True
+    order = RANKED.get((section, key))
+    current = base.get(section, {}).get(key) if isinstance(base.get(section), dict) else None
+    if order and value in order and current in order:
+        return order.index(value) > order.index(current)
+    return False
+
+
+def narrow(raw: dict[str, Any], where: str,
+           base: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """`raw` without the settings that widen, compared with the settings `base` it goes
+    over (the user's own), and a warning for each one dropped."""
     out: dict[str, Any] = {}
     dropped: list[str] = []
     for section, values in raw.items():
@@ -92,11 +126,7 @@ def narrow(raw: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
             continue
         kept = {}
         for key, value in values.items():
-            widens = key in WIDENING_KEYS.get(section, set()) and value not in (None, [], {},
-                                                                                 False, "")
-            widens |= value in WIDENING_VALUES.get((section, key), set()) \
-                if isinstance(value, str) else False
-            if widens:
+            if _widens(section, key, value, base or {}):
                 dropped.append(f"{where}: ignored {section}.{key} — it widens what agents may "
                                "do; set it in your user config or trust this folder "
                                "(`zwarm-ls trust`)")
