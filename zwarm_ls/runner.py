@@ -51,7 +51,7 @@ def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[s
     """Start the runner for `turn` and return once it has started the CLI (or failed to)."""
     paths = store.turn_paths(meta.id, turn)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
-    with _launch_lock(paths):
+    with launch_lock(paths):
         paths.prompt.write_text(prompt, encoding="utf-8")
         write_json_atomic(paths.output.with_suffix(".launch.json"),
                           {"argv": argv, "cwd": meta.working_dir})
@@ -69,7 +69,7 @@ def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[s
 
 
 @contextlib.contextmanager
-def _launch_lock(paths: TurnPaths) -> Iterator[None]:
+def launch_lock(paths: TurnPaths) -> Iterator[None]:
     """Held while a daemon starts the turn's runner, so another daemon can tell a launch in
     progress from one its daemon abandoned (the lock goes with the process that held it)."""
     fd = os.open(paths.output.with_suffix(".launch.lock"), os.O_RDWR | os.O_CREAT, 0o644)
