@@ -1,9 +1,11 @@
-# One entry point for people and CI. `make test` sets everything up from a fresh clone
-# (Python venv, Neovim, agent CLIs, VS Code toolchain, code-server, Chromium) and runs
-# every test, with agent CLIs, code-server and Chromium inside a network namespace.
+# One entry point for people and CI. `make test` (= .ci/run, with CI=true: a missing part
+# fails, never skips) sets everything up from a fresh clone (Python venv, Neovim, agent
+# CLIs, VS Code toolchain, code-server, Chromium) and runs every test, with agent CLIs,
+# code-server and Chromium inside a network namespace. `make check` runs the tests alone.
 .PHONY: test setup check demo bench lint
 
-test: setup check
+test:
+	bash .ci/run
 
 setup:
 	bash .ci/setup.sh

@@ -16,8 +16,9 @@ check_version() {  # name wanted actual
 check_version codex "${ZWARM_CODEX_VERSION:-0.169.0}" "$("$bin/codex" --version 2>&1 || true)"
 check_version claude "${ZWARM_CLAUDE_VERSION:-2.1.197}" "$("$bin/claude" --version 2>&1 || true)"
 
-# Screenshots, screen dumps and editor logs go outside the source tree.
-export ZWARM_ARTIFACTS="${ZWARM_ARTIFACTS:-${TMPDIR:-/tmp}/zwarm-ls-artifacts}"
+# Screenshots, screen dumps, editor logs and the JUnit report go to artifacts/ (ignored by
+# git), where CI collects them; tests/artifacts.py has the same default.
+export ZWARM_ARTIFACTS="${ZWARM_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$ZWARM_ARTIFACTS"
 echo "test artifacts: $ZWARM_ARTIFACTS"
 report="$ZWARM_ARTIFACTS/junit.xml"
@@ -32,4 +33,8 @@ fi
 # Say how many tests were skipped, so a skip can never hide in a green run.
 skipped=$(grep -o 'skipped="[0-9]*"' "$report" | head -1 | grep -o '[0-9]*' || echo "?")
 echo "tests skipped: $skipped"
+if [ -n "${CI:-}" ] && [ "$skipped" != "0" ]; then
+  echo "CI: no test may skip (the list is above, under 'short test summary info')" >&2
+  status=1
+fi
 exit "$status"
