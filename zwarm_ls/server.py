@@ -21,7 +21,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, editor
@@ -58,6 +58,7 @@ from .service import SessionService
 from .transport import (
     TOKEN_ENV,
     GuardedReader,
+    StdinReader,
     TcpHost,
     TokenError,
     copy_features,
@@ -89,7 +90,7 @@ class ZwarmServer(LanguageServer):
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio loop, reading through the size and params guards."""
         self._stop_event = threading.Event()
-        reader = GuardedReader(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
+        reader = GuardedReader(StdinReader(stdin or sys.stdin.buffer, self.thread_pool))
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader,

@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +27,35 @@ DROP_CHUNK = 1024 * 1024
 CONTENT_LENGTH = re.compile(rb"^Content-Length: *(\d+)\r?\n$", re.IGNORECASE)
 # What the oversized message becomes: a notification pygls ignores ($/ methods are optional).
 DROPPED = b'{"jsonrpc": "2.0", "method": "$/zwarm/droppedMessage"}'
+
+
+MAX_HEADER_LINE = 64 * 1024
+# What a header line over the bound becomes: a header that means nothing to pygls.
+LONG_LINE = b"X-Zwarm-Dropped: a header line over the limit\r\n"
+
+
+class StdinReader:
+    """pygls' stdin reader with a bound on header lines: a line without an end (or over
+    64 KiB) is read and dropped in bounded pieces instead of growing until memory ends."""
+
+    def __init__(self, stdin: Any, executor: Any = None):
+        self.stdin = stdin
+        self.executor = executor
+
+    def readline(self) -> Awaitable[bytes]:
+        return asyncio.get_running_loop().run_in_executor(self.executor, self._readline)
+
+    def readexactly(self, n: int) -> Awaitable[bytes]:
+        return asyncio.get_running_loop().run_in_executor(self.executor, self.stdin.read, n)
+
+    def _readline(self) -> bytes:
+        line = self.stdin.readline(MAX_HEADER_LINE)
+        if len(line) < MAX_HEADER_LINE or line.endswith(b"\n"):
+            return line
+        while line and not line.endswith(b"\n"):
+            line = self.stdin.readline(MAX_HEADER_LINE)
+        log.warning("dropped a header line over %d bytes", MAX_HEADER_LINE)
+        return LONG_LINE if line else b""
 
 
 class GuardedReader:
@@ -157,7 +186,8 @@ class TcpHost:
             await run_async(stop_event=ls._stop_event, reader=GuardedReader(reader),
                             protocol=ls.protocol, logger=log,
                             error_handler=ls.report_server_error)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError,
+                ValueError) as exc:  # ValueError: a header line over the reader's limit
             log.info("a TCP client went away: %s", exc)
         finally:
             self.connections -= 1

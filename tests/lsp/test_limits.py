@@ -85,6 +85,27 @@ async def test_an_oversized_message_is_dropped_and_the_daemon_serves_on(raw: Raw
 RANGE = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
 
 
+def peak_memory(proc: asyncio.subprocess.Process) -> int:
+    """The daemon's peak resident memory in bytes (VmHWM)."""
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+async def test_an_endless_header_line_is_dropped_in_pieces(raw: RawClient) -> None:
+    before = peak_memory(raw.proc)
+    chunk = b"X" * (1024 * 1024)
+    assert raw.proc.stdin is not None
+    for _ in range(128):  # 128 MiB of one header line
+        raw.write(chunk)
+        await raw.proc.stdin.drain()
+    raw.write(b"\r\n")
+    raw.send({"jsonrpc": "2.0", "id": 6, "method": "zwarm/listSessions", "params": {}})
+    assert "result" in await raw.reply_to(6)
+    assert peak_memory(raw.proc) - before < 32 * 1024 * 1024  # never held the line whole
+
+
 @pytest.mark.parametrize(("method", "params", "field"), [
     ("zwarm/delegate", {"task": "x" * (256 * 1024 + 1)}, "task"),
     ("zwarm/delegate", {"task": "x", "workingDir": "a\u0000b"}, "workingDir"),
