@@ -13,6 +13,8 @@ from pathlib import Path
 
 from tests.lsp.conftest import start_client  # noqa: F401 - the daemon fixture
 from tests.lsp_helpers import request
+from zwarm_ls.index import Index
+from zwarm_ls.store import Store
 
 LONG_AGO = "2026-01-01T00:00:00+00:00"
 
@@ -86,3 +88,13 @@ async def test_a_huge_meta_json_is_reported_without_being_read(
     by_id = {s["id"]: s for s in listed["sessions"]}
     assert by_id[good]["task"] == "fine"
     assert by_id[huge]["error"].startswith("unreadable meta.json: meta.json is 67108864 bytes")
+
+
+def test_the_index_says_when_its_first_build_is_done(project: Path) -> None:
+    """What a request arriving at start-up waits on (SessionService.wait_ready), so it is
+    answered from the whole store, not from the sessions read so far."""
+    write_session(project)
+    built = Index(Store(project))
+    assert not built.wait_ready(0)
+    built.refresh()
+    assert built.ready.is_set() and built.wait_ready(0) and len(built.summaries()) == 1
