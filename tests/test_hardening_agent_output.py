@@ -111,3 +111,28 @@ def test_an_endless_line_is_dropped_with_an_error_step(tmp_path: Path,
     assert [(s.kind, s.summary) for s in steps] == [
         ("error", "an output line over 0 MiB was skipped"), ("message", "after")]
     assert len(reader.partial) == 0 and reader.state.malformed_lines == 1
+
+
+async def test_a_claude_run_killed_before_its_result_keeps_the_usage_of_its_calls(
+        start_client, project: Path, scenario) -> None:  # noqa: F811
+    def call(call_id: str, block: dict, usage: dict) -> dict:
+        return {"emit": {"type": "assistant", "session_id": "{thread_id}",
+                         "message": {"id": call_id, "content": [block], "usage": usage}}}
+
+    first = {"input_tokens": 100, "cache_read_input_tokens": 50, "output_tokens": 10}
+    scenario([
+        {"emit": {"type": "system", "subtype": "init", "session_id": "{thread_id}"}},
+        # One model call streams each content block as an event of its own, with the
+        # call's usage repeated on each: counted once.
+        call("msg_1", {"type": "thinking", "thinking": "look first"}, first),
+        call("msg_1", {"type": "tool_use", "id": "t1", "name": "Bash",
+                       "input": {"command": "ls"}}, first),
+        call("msg_2", {"type": "text", "text": "working"},
+             {"input_tokens": 200, "output_tokens": 20}),
+        {"crash": True},
+    ])
+    _, check, _ = await run_one(start_client, adapter="claude")
+    assert check["status"] == "failed"
+    assert (check["usage"]["inputTokens"], check["usage"]["cachedInputTokens"],
+            check["usage"]["outputTokens"]) == (300, 50, 30)
+    assert check["costUsd"] is not None and check["costUsd"] > 0  # estimated: no result

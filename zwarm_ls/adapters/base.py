@@ -49,6 +49,9 @@ class TurnState:
     activity: str | None = None
     malformed_lines: int = 0
     tool_names: dict[str, str] = field(default_factory=dict)
+    # Ids of model calls whose usage is already in `usage` (Claude repeats a call's usage
+    # on every content block of it), until the run's own total replaces the sum.
+    counted_calls: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

@@ -76,10 +76,12 @@ class ClaudeAdapter(Adapter):
                 state.activity = "thinking"
             return []
         if kind == "assistant":
-            blocks = (event.get("message") or {}).get("content") or []
+            message = event.get("message") or {}
+            blocks = message.get("content") or []
             if isinstance(blocks, str):  # a bare string is one text block
                 blocks = [{"type": "text", "text": blocks}]
-            return [s for b in blocks if isinstance(b, dict) for s in self._block(b, state)]
+            steps = [s for b in blocks if isinstance(b, dict) for s in self._block(b, state)]
+            return steps + self._call_usage(message, event, state)
         if kind == "user":
             content = (event.get("message") or {}).get("content")
             if not isinstance(content, list):
@@ -91,6 +93,21 @@ class ClaudeAdapter(Adapter):
         if kind in _KNOWN_QUIET:
             return []
         return [raw_step(event)]
+
+    @staticmethod
+    def _call_usage(message: dict[str, Any], event: dict[str, Any],
+                    state: TurnState) -> list[StepDraft]:
+        """Add one model call's usage, once per call id, so a run that never reaches its
+        result (killed, crashed) still shows what it used; the result's total replaces it."""
+        call_id, raw = message.get("id"), message.get("usage")
+        if state.outcome is not None or not isinstance(call_id, str) or raw is None or \
+                call_id in state.counted_calls:
+            return []
+        state.counted_calls.add(call_id)
+        counts, problem = read_usage(raw, event)
+        if counts is not None:
+            state.usage = state.usage.plus(_usage(counts))
+        return [problem] if problem else []
 
     def _block(self, block: dict[str, Any], state: TurnState) -> list[StepDraft]:
         btype = block.get("type")
