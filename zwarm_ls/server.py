@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -333,6 +334,7 @@ def serve(args: argparse.Namespace) -> int:
     except TokenError as exc:
         log.error("%s", exc)
         return 2
+    os.environ.pop(TOKEN_ENV, None)  # the agents this daemon starts never see it
     host, _, port = args.tcp.rpartition(":")
     if not port.isdigit() or not host:
         log.error("--tcp wants HOST:PORT, e.g. 127.0.0.1:2087")

@@ -17,7 +17,7 @@ from pygls.lsp.client import LanguageClient
 
 from tests.lsp_helpers import request
 
-from .conftest import CAPABILITIES, TIMEOUT
+from .conftest import CAPABILITIES, TIMEOUT, eventually
 
 
 def free_port() -> int:
@@ -159,3 +159,26 @@ def test_tcp_without_a_token_is_refused(project):
                               "127.0.0.1:1", "--root", str(project)], capture_output=True,
                              text=True, timeout=TIMEOUT, env=env)
     assert refused.returncode == 2 and "TCP requires a token" in refused.stderr
+
+
+async def test_agents_never_see_the_token(project, tmp_path):
+    """ZWARM_LS_TOKEN is the daemon's: an agent it starts (which runs whatever a prompt
+    talks it into) must not find it in its environment."""
+    bin_dir, seen = tmp_path / "env-bin", tmp_path / "agent-env"
+    bin_dir.mkdir()
+    (bin_dir / "codex").write_text(f"#!/bin/sh\nenv > {seen}.tmp && mv {seen}.tmp {seen}\n")
+    (bin_dir / "codex").chmod(0o755)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "zwarm_ls.cli", "serve", "--tcp",
+                             f"127.0.0.1:{port}", "--root", str(project)],
+                            env={**os.environ, "ZWARM_LS_TOKEN": "s3cret",
+                                 "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    try:
+        client = await authenticated(port)
+        await request(client, "zwarm/delegate", {"task": "print your environment"})
+        await eventually(seen.exists)
+        assert "PATH=" in seen.read_text() and "s3cret" not in seen.read_text()
+        await disconnect(client)
+    finally:
+        proc.kill()
+        proc.wait()
