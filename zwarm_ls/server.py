@@ -91,7 +91,8 @@ class ZwarmServer(LanguageServer):
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio loop, reading through the size and params guards."""
         self._stop_event = threading.Event()
-        reader = GuardedReader(StdinReader(stdin or sys.stdin.buffer, self.thread_pool))
+        reader = GuardedReader(StdinReader(stdin or sys.stdin.buffer, self.thread_pool),
+                               self.protocol)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lsprotocol.types import EXIT
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.io_ import run_async
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,14 @@ class StdinReader:
 
 
 class GuardedReader:
-    def __init__(self, inner: Any):  # pygls' stdin reader, or an asyncio.StreamReader
+    """What pygls reads: oversized messages dropped, and every request answered — one
+    without `params` gets null params, and one whose params pygls cannot read (a code
+    action without a range, a command without a name) gets its error here, since pygls
+    would only log it and leave the client waiting."""
+
+    def __init__(self, inner: Any, protocol: Any):  # pygls' reader or a StreamReader
         self.inner = inner
+        self.protocol = protocol
         self._skip = 0
 
     async def readline(self) -> bytes:
@@ -83,22 +90,29 @@ class GuardedReader:
                 remaining -= len(chunk)
             return DROPPED
         body = await self.inner.readexactly(n)
-        return with_params(body)
+        return self.checked(body)
 
-
-def with_params(body: bytes) -> bytes:
-    """A request without a `params` member, given `"params": null`."""
-    if b'"params"' in body or b'"id"' not in body:
+    def checked(self, body: bytes) -> bytes:
+        if b'"id"' not in body or b'"method"' not in body:
+            return body  # not a request (notifications are most of the traffic)
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return body
+        if not (isinstance(message, dict) and "method" in message and "id" in message):
+            return body
+        if "params" not in message:
+            message["params"] = None
+            body = json.dumps(message).encode()
+        try:
+            self.protocol.structure_message(message)
+        except JsonRpcException:
+            msg_id = message["id"] if isinstance(message["id"], int | str) else None
+            error = JsonRpcInvalidParams(f"invalid params for {str(message['method'])[:100]}: "
+                                         "see the LSP specification")
+            self.protocol._send_response(msg_id, error=error.to_response_error())
+            return DROPPED
         return body
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return body
-    if isinstance(message, dict) and "method" in message and "id" in message \
-            and "params" not in message:
-        message["params"] = None
-        return json.dumps(message).encode()
-    return body
 
 
 TOKEN_ENV = "ZWARM_LS_TOKEN"
@@ -183,7 +197,7 @@ class TcpHost:
         # pygls' `exit` ends the whole process (sys.exit); here it ends this connection.
         ls.protocol.fm.add_builtin_feature(EXIT, lambda *_args: writer.close())
         try:
-            await run_async(stop_event=ls._stop_event, reader=GuardedReader(reader),
+            await run_async(stop_event=ls._stop_event, reader=GuardedReader(reader, ls.protocol),
                             protocol=ls.protocol, logger=log,
                             error_handler=ls.report_server_error)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError,

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsprotocol.types import INITIALIZE, METHOD_TO_TYPES, SHUTDOWN
 
 from zwarm_ls import errors
 from zwarm_ls.orchestrator.lsp import REQUESTS as HUB_REQUESTS
-from zwarm_ls.server import REQUESTS
+from zwarm_ls.server import REQUESTS, server
 from zwarm_ls.transport import MAX_MESSAGE_BYTES
 
 
@@ -138,6 +139,7 @@ async def test_out_of_bounds_fields_are_invalid_params(raw: RawClient, method: s
 MEANT = {errors.INVALID_PARAMS, errors.SESSION_NOT_FOUND, errors.SESSION_AMBIGUOUS,
          errors.SESSION_STATE, errors.EXECUTOR_MISSING, errors.POLICY, errors.STORE}
 NAMES = sorted({*REQUESTS, *HUB_REQUESTS})
+MISSING = object()
 
 
 async def test_every_method_answers_missing_and_null_params(raw: RawClient) -> None:
@@ -155,3 +157,26 @@ async def test_every_method_answers_missing_and_null_params(raw: RawClient) -> N
         reply = await raw.reply_to(number)
         error = reply.get("error")
         assert error is None or error["code"] in MEANT, (form, error)
+
+
+async def test_every_standard_request_with_bad_params_is_answered(raw: RawClient) -> None:
+    """pygls logs a request it cannot read and never replies; the client would wait
+    forever. Every LSP request the daemon serves (from its own feature table) and
+    executeCommand, with params missing, null, of the wrong type or shape: -32602."""
+    served = [m for m in server.protocol.fm.features
+              if METHOD_TO_TYPES.get(m, (None, None))[1] is not None
+              and m not in (INITIALIZE, SHUTDOWN) and not m.startswith("zwarm/")]
+    assert {"textDocument/codeAction", "textDocument/hover"} <= set(served)
+    number = 200
+    for method in [*served, "workspace/executeCommand"]:
+        for params in [MISSING, None, [], 5, {}, {"textDocument": {"uri": 5}}]:
+            message: dict[str, Any] = {"jsonrpc": "2.0", "id": number, "method": method}
+            if params is not MISSING:
+                message["params"] = params
+            raw.send(message)
+            reply = await raw.reply_to(number)
+            assert "result" in reply or reply["error"]["code"] == errors.INVALID_PARAMS, \
+                (method, params, reply)
+            number += 1
+    raw.send({"jsonrpc": "2.0", "id": number, "method": "zwarm/listSessions", "params": {}})
+    assert "result" in await raw.reply_to(number)
