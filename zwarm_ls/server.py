@@ -195,6 +195,9 @@ def on_configuration(ls: ZwarmServer, params: lsp.DidChangeConfigurationParams) 
     if not isinstance(settings, dict) or ls._service is None:
         return
     settings = settings.get("zwarm", settings)
+    if not isinstance(settings, dict):
+        ls.notifier.warn(["client settings: 'zwarm' must be an object; ignored"])
+        return
     config, warnings = load_config(ls.service.config.root, settings)
     ls.service.config = config
     ls.notifier.warn(warnings)

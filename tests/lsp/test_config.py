@@ -35,3 +35,13 @@ async def test_did_change_configuration_applies_without_restart(start_client, pr
         settings={"zwarm": {"codex": {"model": "gpt-5.1-codex-max"}}}))
     after = await request(client, "zwarm/delegate", {"task": "y"})
     assert after["model"] == "gpt-5.1-codex-max"
+
+
+async def test_settings_that_are_not_an_object_are_refused_with_a_warning(start_client):
+    client, _ = await start_client({"codex": {"model": "gpt-5.1-codex-max"}})
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+        settings={"zwarm": "codex.model=evil"}))
+    await eventually(lambda: any("'zwarm' must be an object" in m.message
+                                 for m in client.messages))
+    kept = await request(client, "zwarm/delegate", {"task": "x"})
+    assert kept["model"] == "gpt-5.1-codex-max"
