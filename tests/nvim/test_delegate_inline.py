@@ -74,7 +74,8 @@ def test_delegate_prompts_for_a_task(nvim: Nvim) -> None:
 
     # The first prompt was cancelled: nothing was delegated.
     assert result["after_cancel"] == 0
-    assert result["prompts"] == ["Delegate task: ", "Delegate the selection: "]
+    assert result["prompts"] == ["Delegate task: ",
+                                 "Delegate the selection (your instruction, optional): "]
     assert result["delegated"]["adapter"] == "codex"
     # A characterwise selection of `add(a, b):` on the first line.
     assert result["anchor"]["range"] == {"start": {"line": 0, "character": 4},

@@ -115,6 +115,23 @@ function T.screen()
   return rows
 end
 
+--- In a real terminal (test_screen_dump.py sets ZWARM_SIGNALS): draw, tell the test
+--- that stage `name` is on the screen, and wait until it has captured it. Headless, a
+--- no-op.
+function T.stage(name)
+  local signals = os.getenv("ZWARM_SIGNALS")
+  if not signals then
+    return
+  end
+  vim.api.nvim_exec2("redraw!", {})
+  local f = assert(io.open(signals .. "/" .. name .. ".ready", "w"))
+  f:write(name)
+  f:close()
+  T.wait("the test to capture the " .. name .. " screen", function()
+    return vim.uv.fs_stat(signals .. "/" .. name .. ".captured") ~= nil
+  end, 240000)
+end
+
 --- The first notification containing `needle` (or starting with it, if `at_start`).
 function T.notified(needle, at_start)
   for _, n in ipairs(T.results.notifications) do

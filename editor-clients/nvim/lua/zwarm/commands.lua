@@ -15,12 +15,13 @@ local split_lines = view.split
 ---@param prompt string
 ---@param given string|nil
 ---@param fn fun(text: string)
-local function with_text(prompt, given, fn)
+---@param optional? boolean an empty answer is an answer (only cancelling sends nothing)
+local function with_text(prompt, given, fn, optional)
   if given and given ~= "" then
     return fn(given)
   end
   vim.ui.input({ prompt = prompt }, function(text)
-    if text and vim.trim(text) ~= "" then
+    if text and (optional or vim.trim(text) ~= "") then
       fn(text)
     end
   end)
@@ -51,10 +52,11 @@ end
 ---@param opts {task?: string, adapter?: string, range?: integer[], bufnr?: integer}
 function M.delegate(opts)
   local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
-  local prompt = opts.range and "Delegate the selection: " or "Delegate task: "
+  local prompt = opts.range and "Delegate the selection (your instruction, optional): "
+    or "Delegate task: "
   with_text(prompt, opts.task, function(task)
     local params = {
-      task = task,
+      task = vim.trim(task) ~= "" and task or nil,
       adapter = opts.adapter or config.options.default_adapter,
       isolation = config.options.isolation,
     }
@@ -69,7 +71,7 @@ function M.delegate(opts)
         pattern = "ZwarmDelegated", data = { result = result, bufnr = bufnr }, modeline = false,
       })
     end, { bufnr = bufnr })
-  end)
+  end, opts.range ~= nil)
 end
 
 ---@param result table DelegateResult
@@ -77,6 +79,11 @@ function M.announce_delegated(result)
   if result and result.shortId then
     notify(("delegated to %s %s (%s) — :Zwarm trajectory %s"):format(
       result.adapter, result.shortId, result.status, result.shortId))
+    -- The daemon started it anyway; the user decides whether it goes on.
+    local overlap = require("zwarm.changes").overlap_warning(result)
+    if overlap then
+      notify(overlap, vim.log.levels.WARN)
+    end
   end
 end
 
@@ -153,6 +160,25 @@ local function needs_id(fn)
   end
 end
 
+--- For review commands: the id given, else the session the cursor's hunk, the diff tab
+--- or the last :Zwarm changes names.
+local function with_session(fn)
+  return function(args)
+    local id = table.remove(args, 1) or require("zwarm.review").default_session()
+    if not id then
+      return notify("which session? give its id (Tab completes it)", vim.log.levels.WARN)
+    end
+    fn(id, args)
+  end
+end
+
+local function complete_all(arglead, args)
+  if #args == 0 then
+    return vim.startswith("all", arglead) and { "all" } or {}
+  end
+  return #args == 1 and args[1] == "all" and sessions.complete_ids(arglead) or {}
+end
+
 ---@type table<string, {run: fun(args: string[], cmd: table), complete?: fun(arglead: string, args: string[]): string[]}>
 M.subcommands = {
   delegate = {
@@ -188,18 +214,18 @@ M.subcommands = {
   trust = { run = function()
     require("zwarm.trust").trust()
   end },
-  changes = { run = needs_id(function(id)
+  changes = { run = with_session(function(id)
     require("zwarm.review").changes(id)
   end) },
-  diff = { run = needs_id(function(id, rest)
+  diff = { run = with_session(function(id, rest)
     require("zwarm.review").diff(id, rest[1])
   end) },
   accept = { run = function(args, cmd)
     require("zwarm.review").decide("accept", args, cmd)
-  end },
+  end, complete = complete_all },
   reject = { run = function(args, cmd)
     require("zwarm.review").decide("reject", args, cmd)
-  end },
+  end, complete = complete_all },
   blame = { run = function()
     require("zwarm.review").blame()
   end },
@@ -220,7 +246,8 @@ M.subcommands = {
   end },
 }
 
-local ID_COMMANDS = { peek = true, check = true, trajectory = true, converse = true, ["end"] = true }
+local ID_COMMANDS = { peek = true, check = true, trajectory = true, converse = true, ["end"] = true,
+  changes = true, diff = true }
 
 --- Entry point of `:Zwarm`.
 ---@param cmd table the user-command callback argument

@@ -11,6 +11,13 @@ local function on_session_updated(args)
   require("zwarm.sessions").remember(data.session)
   require("zwarm.inline").refresh_all(data.client_id)
   require("zwarm.trajectory").on_update(data.session)
+  -- Signs follow the hunks' states; a summary whose counts moved past what we hold
+  -- means the change set did too (a changesUpdated may have gone to another client).
+  local known = require("zwarm.changes").sets[data.session.id]
+  local counts = data.session.changes
+  if known and type(counts) == "table" and not vim.deep_equal(counts, known.counts) then
+    require("zwarm.review").load(data.session.id)
+  end
 end
 
 local function is_ours(client_id)
@@ -36,6 +43,7 @@ local function create_autocmds()
     pattern = "ZwarmChangesUpdated",
     callback = function(args)
       require("zwarm.review").load(args.data.session_id)
+      require("zwarm.review").refresh_blame()
       inline.refresh_all(args.data.client_id)
     end,
   })
@@ -86,6 +94,7 @@ local function create_autocmds()
     group = group,
     callback = function(args)
       inline.forget(args.buf)
+      require("zwarm.review").forget_buffer(args.buf)
     end,
   })
   au("ColorScheme", { group = group, callback = inline.define_highlights })
@@ -103,10 +112,10 @@ function M.setup(opts)
   if config.options.keymaps then
     vim.keymap.set("n", "]z", function()
       require("zwarm.review").jump(true)
-    end, { desc = "zwarm: next agent hunk" })
+    end, { desc = "zwarm: next agent hunk to review" })
     vim.keymap.set("n", "[z", function()
       require("zwarm.review").jump(false)
-    end, { desc = "zwarm: previous agent hunk" })
+    end, { desc = "zwarm: previous agent hunk to review" })
   end
   -- The anchor lens "Review" points here.
   vim.lsp.commands["zwarm.openChanges"] = function(command)
