@@ -74,17 +74,25 @@ def test_delegate_prompts_for_a_task(nvim: Nvim) -> None:
 
     # The first prompt was cancelled: nothing was delegated.
     assert result["after_cancel"] == 0
-    assert result["prompts"] == ["Delegate task: ",
-                                 "Delegate the selection (your instruction, optional): "]
+    assert result["prompts"] == ["Delegate task: ", *2 * [
+        "Delegate the selection (your instruction, optional): "]]
     assert result["delegated"]["adapter"] == "codex"
     # A characterwise selection of `add(a, b):` on the first line.
     assert result["anchor"]["range"] == {"start": {"line": 0, "character": 4},
                                          "end": {"line": 0, "character": 14}}
     assert result["anchor"]["uri"].endswith("/app.py")
     assert result["mark"]["row"] == 0 and result["mark"]["above"] is True
-    (call,) = nvim.invocations()
+    call, bare = nvim.invocations()
     selected = lsp.Range(start=lsp.Position(line=0, character=4),
                          end=lsp.Position(line=0, character=14))
     lines = (nvim.project / "app.py").read_text().splitlines(keepends=True)
     expected = selection_task("app.py", selected, text_in_range(lines, selected), "python")
     assert call["prompt"] == f"rename it to plus\n\n{expected}"
+
+    # Lines 2-3 with no instruction: the task is exactly the daemon's text for the
+    # selection, the one VS Code's code action sends, recorded and given to the agent.
+    whole = lsp.Range(start=lsp.Position(line=1, character=0),
+                      end=lsp.Position(line=2, character=16))
+    expected = selection_task("app.py", whole, text_in_range(lines, whole), "python")
+    assert result["bare_task"] == expected
+    assert bare["prompt"] == expected

@@ -40,4 +40,17 @@ T.run(function()
   T.wait("the session to complete", function()
     return T.notified(result.shortId .. " completed")
   end)
+
+  -- On a selection the instruction is optional: an empty answer still delegates, and
+  -- the daemon writes the whole task from the selected lines.
+  answer = ""
+  vim.cmd("normal! 2GVj\27")
+  local bare = T.delegate("'<,'>Zwarm delegate @codex", "the delegate without instruction")
+  T.results.bare_task = T.wait("the bare session's summary", function()
+    local s = require("zwarm.sessions").cache[bare.sessionId]
+    return s and s.task
+  end)
+  T.wait("the bare session to complete", function()
+    return T.notified(bare.shortId .. " completed")
+  end)
 end)

@@ -56,7 +56,8 @@ local handlers = {
     if not config.options.notify then
       return vim.lsp.handlers["window/showMessage"](err, params, ctx)
     end
-    vim.notify(params.message, LEVELS[params.type] or vim.log.levels.INFO, { title = "zwarm" })
+    local message = require("zwarm.trust").offer(params.message) or params.message
+    vim.notify(message, LEVELS[params.type] or vim.log.levels.INFO, { title = "zwarm" })
   end,
   -- We advertise refresh support so the daemon tells us when anchors change; our
   -- inline status is drawn from the same lenses.

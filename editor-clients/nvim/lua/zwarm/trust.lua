@@ -24,6 +24,16 @@ function M.config_files(root)
   return found
 end
 
+--- The daemon's warning about a setting it ignored because it widens what agents may
+--- do, with the way to allow it from here; nil for any other message.
+---@param message string
+---@return string|nil
+function M.offer(message)
+  if message:find("ignored", 1, true) and message:find("widens what agents may do", 1, true) then
+    return message .. " — in Neovim: :Zwarm trust (:help :Zwarm-trust)"
+  end
+end
+
 --- The `zwarm-ls trust ROOT` command line, from the configured daemon command.
 ---@param root string
 ---@return string[]
