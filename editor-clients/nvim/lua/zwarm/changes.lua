@@ -156,6 +156,23 @@ function M.forget(session_id)
   end
 end
 
+--- Order of hunks: by line, then by session and id (so equal lines sort the same way
+--- every time).
+---@param a zwarm.HunkEntry
+---@param b zwarm.HunkEntry
+---@param side? "file"|"base"|"result"
+---@return boolean
+function M.before(a, b, side)
+  local la, lb = M.span(a.hunk, side), M.span(b.hunk, side)
+  if la ~= lb then
+    return la < lb
+  end
+  if a.session_id ~= b.session_id then
+    return a.session_id < b.session_id
+  end
+  return a.hunk.id < b.hunk.id
+end
+
 --- The hunks of a file (of one session, if given), ordered by their line on `side`.
 ---@param path string
 ---@param side? "file"|"base"|"result"
@@ -166,7 +183,7 @@ function M.entries(path, side, session_id)
     return session_id == nil or e.session_id == session_id
   end, M.by_path[path] or {})
   table.sort(list, function(a, b)
-    return (M.span(a.hunk, side)) < (M.span(b.hunk, side))
+    return M.before(a, b, side)
   end)
   return list
 end
@@ -185,7 +202,7 @@ function M.targets(entries, line1, line2, side)
     if fa ~= fb then
       return fa
     end
-    return (M.span(a.hunk, side)) < (M.span(b.hunk, side))
+    return M.before(a, b, side)
   end)
   local session_id, ids = nil, {}
   for _, e in ipairs(ordered) do
