@@ -94,6 +94,10 @@ def test_review_flow(nvim: Nvim) -> None:
     assert states == ["conflict"]
     assert result["signs_after_conflict"] == [{"row": 1, "text": "!"}]
     assert result["lines_after_conflict"] == result["saved"]
+    # The daemon's lenses, drawn inline: Accept / Reject only on the hunk still waiting.
+    inline = " ".join(result["inline_after_conflict"])
+    assert f"zwarm codex {second['shortId']}: +1 -1 (conflict)  ✓ Accept  ✗ Reject" in inline
+    assert f"{first['shortId']}: +" not in inline
 
     blamed = {b["row"]: b["text"] for b in result["blame"]}
     assert blamed == {1: f"  codex {first['shortId']} t1", 2: f"  codex {first['shortId']} t1"}

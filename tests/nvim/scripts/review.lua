@@ -25,6 +25,15 @@ local function signs(buf)
   return out
 end
 
+--- The inline status drawn from what the daemon says now (before a screen is taken).
+local function settle(buf)
+  local drawn = T.capture("ZwarmInlineDrawn")
+  require("zwarm.inline").render(buf)
+  T.wait("the inline status", function()
+    return #drawn > 0
+  end)
+end
+
 T.run(function()
   local lines = tonumber(os.getenv("ZWARM_SCREEN_LINES") or "")
   if lines then
@@ -72,6 +81,7 @@ T.run(function()
   vim.cmd("normal ]z")
   T.results.first_hunk_line = vim.fn.line(".")
   T.results.signs = signs(buf)
+  settle(buf)
   T.stage("changes")
   vim.cmd("cclose")
 
@@ -130,7 +140,6 @@ T.run(function()
       diff = vim.wo[win].diff, filetype = vim.bo[b].filetype }
   end
   T.results.diff = sides
-  T.results.screen = T.screen()
   T.stage("diff")
   vim.cmd("tabclose")
 
@@ -153,6 +162,10 @@ T.run(function()
   end)
   T.results.signs_after_conflict = signs(buf)
   T.results.lines_after_conflict = T.lines(buf)
+  settle(buf)
+  T.results.inline_after_conflict = vim.tbl_map(function(m)
+    return m.text
+  end, T.extmarks(buf))
   T.stage("conflict")
   vim.cmd("cclose")
 
@@ -167,5 +180,6 @@ T.run(function()
     blamed[#blamed + 1] = { row = m[1], text = m[3].virt_text[1][1] }
   end
   T.results.blame = blamed
+  settle(buf)
   T.stage("blame")
 end)

@@ -145,7 +145,9 @@ function M.render(bufnr)
   end, opts)
 end
 
---- Redraw a buffer soon; bursts of updates collapse into one redraw.
+--- Redraw a buffer soon; bursts of updates collapse into one redraw. The first update
+--- of a burst sets the time: restarting the wait on every update would never redraw
+--- while an agent streams steps faster than the wait.
 ---@param bufnr integer
 function M.refresh(bufnr)
   local timer = timers[bufnr]
@@ -153,7 +155,9 @@ function M.refresh(bufnr)
     timer = assert(vim.uv.new_timer())
     timers[bufnr] = timer
   end
-  timer:stop()
+  if timer:is_active() then
+    return
+  end
   timer:start(config.options.inline.debounce_ms, 0, vim.schedule_wrap(function()
     M.render(bufnr)
   end))
