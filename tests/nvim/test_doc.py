@@ -17,7 +17,9 @@ def test_help_has_a_tag_for_everything_the_plugin_defines(nvim: Nvim) -> None:
 
     tags = {line.split("\t")[0] for line in result["tags"]}
     assert {"zwarm", "zwarm.txt", "zwarm-setup", "zwarm-options", "zwarm-health",
-            ":Zwarm", "zwarm-inline", "zwarm-trajectory", "zwarm-notifications"} <= tags
+            ":Zwarm", "zwarm-inline", "zwarm-trajectory", "zwarm-notifications",
+            "zwarm-review", "zwarm-]z", "zwarm-[z", "ZwarmChangesUpdated",
+            "ZwarmReviewed"} <= tags
     missing = (
         [f":Zwarm-{name}" for name in result["subcommands"]]
         # `cmd` and `default_adapter` default to nil, so they are not keys of the defaults.

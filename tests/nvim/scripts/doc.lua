@@ -27,6 +27,7 @@ T.run(function()
 
   T.results.subcommands = vim.tbl_keys(require("zwarm.commands").subcommands)
   T.results.options = flatten(require("zwarm.config").defaults, "", {})
-  T.results.highlights = vim.tbl_keys(require("zwarm.inline").highlight_links)
+  T.results.highlights = vim.list_extend(vim.tbl_keys(require("zwarm.inline").highlight_links),
+    vim.tbl_keys(require("zwarm.review").highlight_links))
   T.results.keys = vim.tbl_keys(require("zwarm.trajectory").keys)
 end)
