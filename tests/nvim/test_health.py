@@ -47,3 +47,13 @@ def test_health_reports_daemon_that_does_not_start(nvim: Nvim) -> None:
     result = nvim.run("health.lua", ZWARM_HEALTH_CMD=str(broken))
     daemon = "\n".join(section(result["report"], "daemon"))
     assert "does not start" in daemon and "cannot import zwarm_ls" in daemon
+
+
+def test_health_reports_git_too_old_for_change_sets(nvim: Nvim) -> None:
+    old = nvim.tmp / "old-git"
+    old.mkdir()
+    (old / "git").write_text("#!/bin/sh\necho 'git version 2.25.1'\n")
+    (old / "git").chmod(0o755)
+    result = nvim.run("health.lua", PATH=f"{old}:{nvim.env['PATH']}")
+    git = "\n".join(section(result["report"], "git (change sets)"))
+    assert "ERROR git 2.25 is too old" in git and "change sets need git 2.32+" in git
