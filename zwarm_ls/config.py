@@ -82,6 +82,8 @@ class OrchestratorConfig(LLMConfig):
     tool_timeout_s: float = 120.0  # sleep/wait/bash/chat get their own, longer limits
     chat_timeout_s: float = 900.0  # how long chat(wait_for_user_input) waits for the user
     max_tool_output_chars: int = 20_000  # one tool result is cut to this in the history
+    # OpenAI `reasoning.effort`; Anthropic: an extended-thinking budget (providers/).
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
 
 
 class WatcherSpec(Section):
@@ -92,6 +94,8 @@ class WatcherSpec(Section):
 
 class WatchersConfig(Section):
     enabled: bool = True
+    # How a nudge reaches the model: user, system or developer (orchestrator/watchers.py).
+    message_role: str = "user"
     watchers: list[WatcherSpec] = Field(
         default_factory=lambda: [
             WatcherSpec(name="progress"),
