@@ -273,6 +273,10 @@ class Index:
         """The runner died without an exit record (SIGKILL, OOM), or was never started:
         stop what is left of its process group, and settle the turn here."""
         time.sleep(0.05)  # it may have been writing the record just now
+        from .executors.ray import resume_orphan  # the rare path: keep the import off start
+
+        if resume_orphan(self.store, session_id, turn):
+            return None  # a Ray job outlives its relay: a new relay follows it, nothing lost
         existing = ExitRecord.read(paths.exit)
         if existing is not None:
             return existing

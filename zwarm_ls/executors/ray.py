@@ -24,6 +24,7 @@ Design, and why:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -32,10 +33,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
 
 from ..config import ExecutorConfig
-from ..runner import runner_alive
-from ..store import SessionMeta, Store, read_json, write_json_atomic
+from ..runner import launch_lock, runner_alive
+from ..store import SessionMeta, Store, TurnPaths, read_json, write_json_atomic
 from .ray_job import CHECKOUT_TOKEN
 from .relay import state_path, upload_dir
 
@@ -84,6 +88,16 @@ class RayExecutor:
         if not isinstance(record, dict) or record.get("isolation") != "worktree":
             raise OSError("a Ray session needs worktree isolation (a git repository): its "
                           "result comes back as a change set to review, never into your files")
+        paths = store.turn_paths(meta.id, turn)
+        paths.output.parent.mkdir(parents=True, exist_ok=True)
+        # Held until the relay has submitted the job (or queued it): a far cluster or a big
+        # upload can take longer than the index's launch grace, and the index must see a
+        # launch in progress, not a turn its daemon abandoned.
+        with launch_lock(paths):
+            self._launch(store, meta, turn, prompt, argv, env)
+
+    def _launch(self, store: Store, meta: SessionMeta, turn: int, prompt: str,
+                argv: list[str], env: dict[str, str]) -> None:
         url = dashboard_url(self.config.address)
         probe(url)
         paths = store.turn_paths(meta.id, turn)
@@ -132,22 +146,62 @@ def _start_relay(store: Store, session_id: str, turn: int, attach: bool) -> None
         raise RayUnavailable(error)
 
 
-def reattach(store: Store, session_id: str, turn: int) -> bool:
-    """If `turn` is a remote turn whose job was submitted but whose relay died (SIGKILL,
-    a reboot of this machine) before settling it, start a new relay that follows the same
-    job by submission id and writes only what is missing. True if it did. The index can
-    call this where it would settle a vanished runner's turn as failed."""
-    paths = store.turn_paths(session_id, turn)
-    state = read_json(state_path(paths))
-    run = read_json(paths.run)
-    if not state or not state.get("submission_id") or paths.exit.exists() or \
-            (run and runner_alive(run)):
-        return False
+Followed = Literal["started", "followed", "ended", "not-remote", "failed"]
+
+
+@contextlib.contextmanager
+def _try_launch_lock(paths: TurnPaths) -> Iterator[bool]:
+    """The turn's launch lock if nobody holds it (True), else False at once: whoever
+    holds it is starting or re-attaching the turn, and a watcher thread must not wait."""
+    fd = os.open(paths.output.with_suffix(".launch.lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _start_relay(store, session_id, turn, attach=True)
-    except OSError:
-        return False
-    return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _follow_again(store: Store, session_id: str, turn: int) -> Followed:
+    """Start a relay with `--attach` for a remote turn whose job was submitted but whose
+    relay died (SIGKILL, OOM, a reboot of this machine) before settling it. Under the
+    turn's launch lock, so two daemons on one store never start two relays (which would
+    both append to the turn file)."""
+    paths = store.turn_paths(session_id, turn)
+    if not state_path(paths).exists():
+        return "not-remote"
+    with _try_launch_lock(paths) as mine:
+        if not mine:
+            return "followed"  # someone is launching or re-attaching it right now
+        if paths.exit.exists():
+            return "ended"
+        run = read_json(paths.run)
+        if run and runner_alive(run):
+            return "followed"
+        if not (read_json(state_path(paths)) or {}).get("submission_id"):
+            return "failed"  # it died before submitting: there is no job to follow
+        try:
+            _start_relay(store, session_id, turn, attach=True)
+        except OSError:
+            return "failed"  # the new relay settled the turn with the reason
+        return "started"
+
+
+def reattach(store: Store, session_id: str, turn: int) -> bool:
+    """If `turn` is a remote turn whose relay died before settling it, start a new relay
+    that follows the same job by submission id and writes only what is missing. True if
+    it did."""
+    return _follow_again(store, session_id, turn) == "started"
+
+
+def resume_orphan(store: Store, session_id: str, turn: int) -> bool:
+    """For the index, where it found a turn's runner gone: True when the turn is a remote
+    one that a relay follows again (started now, or by another daemon), so it must not be
+    settled; False for a local turn, or one that cannot be followed (then settle it)."""
+    return _follow_again(store, session_id, turn) in ("started", "followed")
 
 
 def recover(store: Store) -> list[str]:
@@ -162,43 +216,79 @@ def recover(store: Store) -> list[str]:
     return attached
 
 
-def check_cluster(address: str | None, resources: dict[str, float] | None = None,
-                  runtime_env: dict | None = None, timeout_s: float = 90.0) -> list[str]:
-    """What is wrong with the cluster for zwarm-ls (empty: nothing): reachable, and on a
-    node that takes agent jobs, git, Python with pydantic, and the agent CLIs."""
+AGENT_CLIS = ("codex", "claude")
+# Each line of the probe job's log: "have NAME VERSION" or "missing NAME".
+_PROBE_SCRIPT = (
+    "for b in git codex claude; do if command -v $b >/dev/null; then "
+    "echo have $b $($b --version </dev/null 2>/dev/null | head -n1); "
+    "else echo missing $b; fi; done; "
+    "python -c 'import pydantic' 2>/dev/null && echo have pydantic || echo missing pydantic")
+
+
+@dataclass
+class ClusterReport:
+    """What a probe job found on a node that takes agent jobs."""
+
+    ray_version: str | None = None
+    problems: list[str] = field(default_factory=list)  # the cluster itself: unusable
+    found: dict[str, str] = field(default_factory=dict)  # tool -> version line (or "")
+    missing: list[str] = field(default_factory=list)  # tools not on the worker
+
+    def missing_problems(self) -> list[str]:
+        return [f"the worker lacks {name}" if name not in AGENT_CLIS else
+                f"the {name} CLI is not on the worker's PATH "
+                "(needed only for sessions of that adapter)" for name in self.missing]
+
+
+def cluster_report(address: str | None, resources: dict[str, float] | None = None,
+                   runtime_env: dict | None = None, timeout_s: float = 90.0) -> ClusterReport:
+    """Reach the cluster, and run a probe job where agent jobs would run (same resources
+    and runtime_env) that says which of git, pydantic and the agent CLIs it finds."""
+    report = ClusterReport()
     try:
-        probe(address)
+        report.ray_version = probe(address)
     except RayUnavailable as exc:
-        return [str(exc)]
+        report.problems.append(str(exc))
+        return report
     try:
         from ray.job_submission import JobSubmissionClient
     except ImportError:
-        return ["the `ray` package is not installed here: pip install 'ray[default]'"]
-    script = ("for b in git codex claude; do command -v $b >/dev/null || echo missing $b; "
-              "done; python -c 'import pydantic' 2>/dev/null || echo missing pydantic")
+        report.problems.append("the `ray` package is not installed here: "
+                               "pip install 'ray[default]'")
+        return report
     client = JobSubmissionClient(dashboard_url(address))
     try:
-        job = client.submit_job(entrypoint=script, runtime_env=runtime_env or None,
+        job = client.submit_job(entrypoint=_PROBE_SCRIPT, runtime_env=runtime_env or None,
                                 entrypoint_resources=resources or None,
                                 metadata={"zwarm_check": "1"})
     except Exception as exc:
-        return [f"the cluster refused a probe job: {exc}"]
+        report.problems.append(f"the cluster refused a probe job: {exc}")
+        return report
     deadline = time.monotonic() + timeout_s
     while not client.get_job_status(job).is_terminal():
         if time.monotonic() > deadline:
             with contextlib.suppress(Exception):
                 client.stop_job(job)
-            return [f"no node took a probe job within {timeout_s:.0f} s "
-                    f"(resources {resources or {}}): is a worker with them up?"]
+            report.problems.append(f"no node took a probe job within {timeout_s:.0f} s "
+                                   f"(resources {resources or {}}): is a worker with them up?")
+            return report
         time.sleep(0.5)
-    problems = []
     for line in client.get_job_logs(job).splitlines():
-        if line.startswith("missing "):
-            name = line.split()[1]
-            problems.append(f"the worker lacks {name}" if name in ("git", "pydantic") else
-                            f"the {name} CLI is not on the worker's PATH "
-                            "(needed only for sessions of that adapter)")
-    return problems
+        words = line.split(maxsplit=2)
+        if len(words) >= 2 and words[0] == "missing":
+            report.missing.append(words[1])
+        elif len(words) >= 2 and words[0] == "have":
+            report.found[words[1]] = words[2].strip() if len(words) > 2 else ""
+    return report
 
 
-__all__ = ["RayExecutor", "RayUnavailable", "check_cluster", "probe", "reattach", "recover"]
+def check_cluster(address: str | None, resources: dict[str, float] | None = None,
+                  runtime_env: dict | None = None, timeout_s: float = 90.0) -> list[str]:
+    """What is wrong with the cluster for zwarm-ls (empty: nothing): reachable, and on a
+    node that takes agent jobs, git, Python with pydantic, and the agent CLIs."""
+    report = cluster_report(address, resources, runtime_env, timeout_s)
+    return report.problems + report.missing_problems()
+
+
+__all__ = ["ClusterReport", "RayExecutor", "RayUnavailable", "check_cluster", "cluster_report",
+           "probe", "reattach", "recover", "resume_orphan"]
