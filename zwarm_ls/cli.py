@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__, admin_cli, changes_cli, models, trust
+from . import __version__, admin_cli, changes_cli, doctor, models, trust
 from .config import load_config
 from .costs import format_cost
 from .errors import InvalidParams, ZwarmError
@@ -135,7 +135,8 @@ async def cmd_delegate(svc: SessionService, args: argparse.Namespace) -> int:
         raise InvalidParams("the task is empty", hint="say what the agent should do")
     adapter, model = models.resolve(args.model, args.adapter)
     result = await svc.delegate(DelegateParams(task=task, adapter=adapter, model=model,
-                                               working_dir=args.dir, isolation=args.isolation))
+                                               working_dir=args.dir, isolation=args.isolation,
+                                               executor=args.executor))
     if args.wait and not args.json:
         print(f"session {result.short_id} started ({result.adapter}/{result.model})",
               flush=True)
@@ -259,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="working directory (inside the allowed dirs)")
     p.add_argument("--isolation", choices=["worktree", "inplace"],
                    help="own git worktree, or your files (default: [sessions] isolation)")
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="where its turns run: this machine, or a Ray cluster "
+                        "(default: [executor] kind)")
     p.add_argument("--wait", action="store_true", help="wait for it to finish")
     p = sub.add_parser("converse", parents=[common], help="send a session another message")
     p.add_argument("id")
@@ -280,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     orchestrator_cli.add_parsers(sub, common)  # orchestrate, pilot
     changes_cli.add_parsers(sub, common)  # changes, apply, discard, blame
     admin_cli.add_parsers(sub, common)  # models, kill, logs, init, reset, configs
+    doctor.add_parsers(sub, common)  # doctor
     sub.add_parser("interactive", parents=[common],
                    help="a REPL: spawn, ls, watch, continue, kill, models, !cmd")
     return parser
@@ -316,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_trust(args.folder or args.root, args.json)
         if args.command in admin_cli.LOCAL:
             return admin_cli.LOCAL[args.command](args)
+        if args.command in doctor.LOCAL:
+            return doctor.LOCAL[args.command](args)
         return asyncio.run(run_command(COMMANDS[args.command], args))
     except ValidationError as exc:
         return report_error(InvalidParams(validation_message(exc)), args.json)
