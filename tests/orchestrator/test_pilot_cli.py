@@ -55,10 +55,13 @@ def test_the_pilot_repl(project: Path, fake_clis: Path, model_server) -> None:
     assert len(session_rows) == 1 and "write hello" in session_rows[0]
 
 
-def test_reasoning_effort_is_refused_for_anthropic(project: Path, model_server) -> None:
-    server = model_server({"messages": [{"text": "never asked"}]})
+def test_reasoning_effort_is_a_thinking_budget_for_anthropic(project: Path,
+                                                             model_server) -> None:
+    server = model_server({"messages": [{"text": "thought about it"}]})
     write_config(project, "anthropic", server)
     out = pilot(project, "--message", "hi", "--reasoning-effort", "high")
-    assert out.returncode == 2
-    assert "a reasoning effort is an OpenAI setting" in out.stderr
-    assert bodies(server, "anthropic") == []
+    assert out.returncode == 0, out.stderr
+    [body] = bodies(server, "anthropic")
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 24_000}
+    assert body["max_tokens"] == 4096 + 24_000  # the reply keeps its own max_output_tokens
+    assert "[T1] thought about it" in out.stdout

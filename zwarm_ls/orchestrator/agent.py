@@ -13,7 +13,7 @@ from ..protocol import Step, TokenUsage
 from ..store import now_iso
 from ..text import clip
 from .context import trim
-from .history import Item, ToolCall, close_dangling
+from .history import Item, NudgeRole, ToolCall, close_dangling
 from .llm import Completion, LLMClient, TextSink
 from .tools import Toolbox
 
@@ -79,8 +79,10 @@ class Agent:
         self.on_text = on_text
         self.usage = TokenUsage()
 
-    def add_user(self, text: str, tag: str, turn: int) -> None:
-        self.items.append(Item(role="user", text=text, tag=tag))
+    def add_user(self, text: str, tag: str, turn: int, role: NudgeRole = "user") -> None:
+        """A message from the user's side: the user's own, or a watcher's nudge (which
+        may go as a system or developer message instead, [watchers] message_role)."""
+        self.items.append(Item(role=role, text=text, tag=tag))
         self.log.add(turn, "message", text, detail=text)
 
     async def step(self, turn: int) -> Completion:
@@ -90,7 +92,7 @@ class Agent:
                                                 self.on_text)
         self.usage = self.usage.plus(completion.usage)
         self.items.append(Item(role="assistant", text=completion.text,
-                               tool_calls=completion.tool_calls))
+                               tool_calls=completion.tool_calls, thinking=completion.thinking))
         if completion.text:
             self.log.add(turn, "message", completion.text, detail=completion.text)
         for call in completion.tool_calls:

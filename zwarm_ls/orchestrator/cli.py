@@ -58,6 +58,7 @@ def _emit(model: Model, as_json: bool, text: str) -> None:
 
 
 async def cmd_orchestrate(svc: SessionService, args: argparse.Namespace) -> int:
+    _model_options(svc, args)
     if args.resume:
         if args.task:
             raise InvalidParams("give a task or --resume RUN, not both")
@@ -201,15 +202,26 @@ async def _repl(pilot: Pilot, as_json: bool) -> int:
             print(f"error: {exc}", file=sys.stderr)
 
 
-async def cmd_pilot(svc: SessionService, args: argparse.Namespace) -> int:
+def _model_options(svc: SessionService, args: argparse.Namespace) -> None:
+    """--model (its provider detected from the model table) and --reasoning-effort over
+    `[orchestrator]`, for this process only."""
+    cfg = svc.config.orchestrator
+    update: dict[str, Any] = {}
     if args.model:
-        cfg = svc.config.orchestrator
         adapter = adapter_for_model(args.model)
-        provider = {"claude": "anthropic", "codex": "openai"}.get(adapter or "", cfg.provider)
+        update["model"] = args.model
+        update["provider"] = {"claude": "anthropic", "codex": "openai"}.get(adapter or "",
+                                                                            cfg.provider)
+    if args.reasoning_effort:
+        update["reasoning_effort"] = args.reasoning_effort
+    if update:
         svc.config = svc.config.model_copy(update={"orchestrator": cfg.model_copy(
-            update={"model": args.model, "provider": provider})})
-    pilot = Pilot(svc, args.id, user_channel=TerminalUser(), on_steps=_printer(args.json),
-                  reasoning_effort=args.reasoning_effort)
+            update=update)})
+
+
+async def cmd_pilot(svc: SessionService, args: argparse.Namespace) -> int:
+    _model_options(svc, args)
+    pilot = Pilot(svc, args.id, user_channel=TerminalUser(), on_steps=_printer(args.json))
     if args.goto:
         result = pilot.goto(args.goto)
         _emit(result, args.json, f"now at {result.current}")
@@ -272,6 +284,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, help="default: [orchestrator] max_steps")
     p.add_argument("--resume", metavar="RUN",
                    help="carry on a stopped or interrupted run (its id from `runs`)")
+    _model_arguments(p, "the orchestrator's")
     sub.add_parser("runs", parents=[common], help="orchestrator runs, newest first")
     p = sub.add_parser("pilot", parents=[common],
                        help="talk to the pilot LLM (a REPL, or one turn with --message)")
@@ -279,6 +292,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--message", "-m", help="send one message and print the reply")
     p.add_argument("--history", action="store_true", help="list the checkpoints")
     p.add_argument("--goto", metavar="Tn|root", help="go back to a checkpoint first")
-    p.add_argument("--model", help="the pilot's LLM (default: [orchestrator] model)")
+    _model_arguments(p, "the pilot's")
+
+
+def _model_arguments(p: argparse.ArgumentParser, whose: str) -> None:
+    p.add_argument("--model", help=f"{whose} LLM (default: [orchestrator] model); its "
+                   "provider comes from the model table")
     p.add_argument("--reasoning-effort", choices=REASONING_EFFORTS,
-                   help="how hard an OpenAI reasoning model thinks")
+                   help="how hard the model thinks: OpenAI reasoning.effort, or an Anthropic "
+                   "extended-thinking budget (default: [orchestrator] reasoning_effort)")

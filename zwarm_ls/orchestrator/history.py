@@ -40,11 +40,21 @@ class ToolOutput(BaseModel):
     is_error: bool = False
 
 
+# How a watcher's nudge can reach the model ([watchers] message_role). OpenAI takes
+# system and developer messages anywhere in the input; Anthropic has no such turn, so
+# there they go as user text inside <system-reminder> tags.
+NudgeRole = Literal["user", "system", "developer"]
+NUDGE_ROLES: tuple[str, ...] = ("user", "system", "developer")
+
+
 class Item(BaseModel):
-    role: Literal["user", "assistant", "tool"]
+    role: Literal["user", "assistant", "tool", "system", "developer"]
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     results: list[ToolOutput] = Field(default_factory=list)
+    # Anthropic extended thinking: the thinking blocks of an assistant turn, as the API
+    # sent them (with their signatures), sent back unchanged while its tools are answered.
+    thinking: list[dict[str, Any]] = Field(default_factory=list)
     # Why a user item exists: "task", "message", "nudge" (a watcher), "trimmed" (marker).
     tag: str | None = None
 

@@ -47,6 +47,7 @@ class Completion(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     stop_reason: str | None = None
     attempts: int = 1
+    thinking: list[dict[str, Any]] = Field(default_factory=list)  # Anthropic thinking blocks
 
 
 class LLMError(ZwarmError):

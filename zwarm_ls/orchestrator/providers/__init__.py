@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Literal
 
 from ...config import OrchestratorConfig
-from ...errors import InvalidParams
 from ..llm import LLMClient
 
 ReasoningEffort = Literal["minimal", "low", "medium", "high"]
@@ -16,16 +15,14 @@ REASONING_EFFORTS: tuple[str, ...] = ("minimal", "low", "medium", "high")
 
 def make_client(config: OrchestratorConfig,
                 reasoning_effort: ReasoningEffort | None = None) -> LLMClient:
-    """The client for `[orchestrator] provider`, configured from the config and env."""
+    """The client for `[orchestrator] provider`, configured from the config and env.
+    `reasoning_effort` (else `[orchestrator] reasoning_effort`) is OpenAI's
+    `reasoning.effort`, and an extended-thinking budget for Anthropic."""
+    effort = reasoning_effort or config.reasoning_effort
     if config.provider == "anthropic":
-        if reasoning_effort:
-            # Extended thinking would need its blocks kept in the history across tool
-            # calls, which the provider-neutral history does not carry.
-            raise InvalidParams("a reasoning effort is an OpenAI setting; the anthropic "
-                                "provider has none", hint="leave out --reasoning-effort")
         from .anthropic import AnthropicClient
 
-        return AnthropicClient(config)
+        return AnthropicClient(config, effort)
     from .openai import OpenAIClient
 
-    return OpenAIClient(config, reasoning_effort)
+    return OpenAIClient(config, effort)

@@ -14,13 +14,17 @@ from ..llm import BaseClient, Completion, IncompleteStream, TextSink, ToolSchema
 
 def _anthropic_blocks(item: Item) -> tuple[str, list[dict[str, Any]]]:
     if item.role == "assistant":
-        blocks: list[dict[str, Any]] = [{"type": "text", "text": item.text}] if item.text else []
+        blocks: list[dict[str, Any]] = [*item.thinking]
+        blocks += [{"type": "text", "text": item.text}] if item.text else []
         blocks += [{"type": "tool_use", "id": c.call_id, "name": c.name,
                     "input": c.parsed_arguments()} for c in item.tool_calls]
         return "assistant", blocks
     if item.role == "tool":
         return "user", [{"type": "tool_result", "tool_use_id": r.call_id, "content": r.output,
                          "is_error": r.is_error} for r in item.results]
+    if item.role in ("system", "developer"):
+        return "user", [{"type": "text",
+                         "text": f"<system-reminder>\n{item.text}\n</system-reminder>"}]
     return "user", [{"type": "text", "text": item.text}]
 
 
@@ -55,11 +59,17 @@ def check_anthropic_pairs(messages: list[dict[str, Any]]) -> None:
                 raise UnpairedToolCall(f"tool_use without tool_result: {sorted(uses - answered)}")
 
 
+# Extended thinking (`thinking={"type": "enabled", "budget_tokens": n}`) for each
+# reasoning effort: the API's minimum budget is 1024, and max_tokens must exceed it.
+THINKING_BUDGET = {"minimal": 1024, "low": 4096, "medium": 10_000, "high": 24_000}
+
+
 class AnthropicClient(BaseClient):
     provider = "anthropic"
 
-    def __init__(self, config: OrchestratorConfig):
+    def __init__(self, config: OrchestratorConfig, reasoning_effort: str | None = None):
         super().__init__(config)
+        self.thinking_budget = THINKING_BUDGET.get(reasoning_effort or "")
         self.client = sdk("anthropic").AsyncAnthropic(
             api_key=self.api_key(), base_url=config.base_url, max_retries=0,
             timeout=config.request_timeout_s)
@@ -74,6 +84,10 @@ class AnthropicClient(BaseClient):
             "tools": [{"name": t.name, "description": t.description,
                        "input_schema": t.parameters} for t in tools],
         }
+        if self.thinking_budget:
+            # The answer keeps its own max_output_tokens on top of the thinking budget.
+            kwargs["thinking"] = {"type": "enabled", "budget_tokens": self.thinking_budget}
+            kwargs["max_tokens"] = self.config.max_output_tokens + self.thinking_budget
         if not self.config.stream:
             return self._parse(await self.client.messages.create(**kwargs))
         stopped = False
@@ -92,9 +106,12 @@ class AnthropicClient(BaseClient):
     def _parse(message: Any) -> Completion:
         text: list[str] = []
         calls: list[ToolCall] = []
+        thinking: list[dict[str, Any]] = []
         for block in message.content:
             if block.type == "text":
                 text.append(block.text)
+            elif block.type in ("thinking", "redacted_thinking"):
+                thinking.append(block.model_dump(mode="json", exclude_none=True))
             elif block.type == "tool_use":
                 calls.append(ToolCall(call_id=block.id, name=block.name,
                                       arguments=json.dumps(block.input or {})))
@@ -104,4 +121,4 @@ class AnthropicClient(BaseClient):
                            cache_creation_input_tokens=getattr(
                                u, "cache_creation_input_tokens", 0) or 0)
         return Completion(text="".join(text), tool_calls=calls, usage=usage,
-                          stop_reason=message.stop_reason)
+                          stop_reason=message.stop_reason, thinking=thinking)

@@ -14,8 +14,8 @@ from ..llm import BaseClient, Completion, IncompleteStream, TextSink, ToolSchema
 def to_openai_input(items: list[Item]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in items:
-        if item.role == "user":
-            out.append({"role": "user", "content": item.text})
+        if item.role in ("user", "system", "developer"):
+            out.append({"role": item.role, "content": item.text})
         elif item.role == "assistant":
             if item.text:
                 out.append({"role": "assistant", "content": item.text})
