@@ -57,3 +57,54 @@ def test_health_reports_git_too_old_for_change_sets(nvim: Nvim) -> None:
     result = nvim.run("health.lua", PATH=f"{old}:{nvim.env['PATH']}")
     git = "\n".join(section(result["report"], "git (change sets)"))
     assert "ERROR git 2.25 is too old" in git and "change sets need git 2.32+" in git
+
+
+def versioned_clis(folder) -> str:
+    """codex and claude that answer --version (and nothing else)."""
+    folder.mkdir()
+    for name, said in (("codex", "codex-cli 0.169.0"), ("claude", "2.1.197 (Claude Code)")):
+        (folder / name).write_text(f'#!/bin/sh\n[ "$1" = --version ] && echo "{said}"\n')
+        (folder / name).chmod(0o755)
+    return str(folder)
+
+
+def test_health_shows_what_zwarm_ls_doctor_checked(nvim: Nvim) -> None:
+    clis = versioned_clis(nvim.tmp / "versioned")
+    result = nvim.run("health.lua", PATH=f"{clis}:{nvim.env['PATH']}")
+    doctor = "\n".join(section(result["report"], "zwarm-ls doctor"))
+    assert "OK git: git version 2." in doctor
+    assert "OK codex: OpenAI Codex CLI: codex-cli 0.169.0" in doctor
+    assert "OK claude: Claude Code CLI: 2.1.197 (Claude Code)" in doctor
+    assert "OK config: the config of" in doctor
+    assert "OK trust:" in doctor
+    assert "ray" not in doctor  # the local executor: no cluster to check
+    assert "ERROR" not in doctor and "WARNING" not in doctor
+
+
+def test_health_shows_doctor_errors_with_their_hints(nvim: Nvim) -> None:
+    # The user's own config asks for a Ray cluster nobody runs, and git is too old.
+    user_config = nvim.tmp / "home" / ".config" / "zwarm-ls"
+    user_config.mkdir(parents=True)
+    (user_config / "config.toml").write_text(
+        '[executor]\nkind = "ray"\naddress = "http://127.0.0.1:9"\n')
+    old = nvim.tmp / "old-git-doctor"
+    old.mkdir()
+    (old / "git").write_text("#!/bin/sh\necho 'git version 2.25.1'\n")
+    (old / "git").chmod(0o755)
+    result = nvim.run("health.lua", PATH=f"{old}:{nvim.env['PATH']}")
+    doctor = "\n".join(section(result["report"], "zwarm-ls doctor"))
+    assert "ERROR ray cluster: the Ray cluster at http://127.0.0.1:9 cannot be reached" \
+        in doctor
+    assert "start it (`ray start --head`) or fix [executor] address" in doctor  # the hint
+    assert "ERROR git: git version 2.25.1" in doctor and "too old" in doctor
+    assert "OK config:" in doctor  # the other checks are still shown
+
+
+def test_health_reports_a_doctor_that_gives_no_report(nvim: Nvim) -> None:
+    broken = nvim.tmp / "zwarm-ls-silent"
+    broken.write_text("#!/bin/sh\necho 'Traceback: boom' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    result = nvim.run("health.lua", ZWARM_HEALTH_CMD=str(broken))
+    doctor = "\n".join(section(result["report"], "zwarm-ls doctor"))
+    assert "ERROR" in doctor and "gave no report (exit 1)" in doctor
+    assert "Traceback: boom" in doctor

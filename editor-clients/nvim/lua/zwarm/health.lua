@@ -1,10 +1,14 @@
 -- :checkhealth zwarm — can the daemon start here, and can it reach the agent CLIs?
+-- The last section shows `zwarm-ls doctor --json` as the CLI reports it.
 local config = require("zwarm.config")
 
 local M = {}
 
 local health = vim.health
 local HANDSHAKE_TIMEOUT_MS = 20000
+-- `zwarm-ls doctor` waits up to DOCTOR_PROBE_S for a Ray worker to take its probe job.
+local DOCTOR_PROBE_S = 30
+local DOCTOR_TIMEOUT_MS = (DOCTOR_PROBE_S + 30) * 1000
 local MIN_PYTHON = { 3, 11 }
 
 local function frame(message)
@@ -205,11 +209,63 @@ local function check_git()
   end
 end
 
+--- The daemon's command line with `doctor --json` in place of `serve` (and what follows it).
+local function doctor_cmd()
+  local cmd = {}
+  for _, part in ipairs(config.cmd()) do
+    if part == "serve" then
+      break
+    end
+    cmd[#cmd + 1] = part
+  end
+  vim.list_extend(cmd, { "doctor", "--json", "--timeout", tostring(DOCTOR_PROBE_S),
+    "--root", vim.fn.getcwd() })
+  return cmd
+end
+
+local function text_of(value)
+  return (value ~= nil and value ~= vim.NIL) and tostring(value) or nil
+end
+
+--- The checks `zwarm-ls doctor` made (git, agent CLIs, config, trust, the Ray cluster and
+--- its workers), each shown as the CLI judged it: the logic lives in the daemon's package.
+local function check_doctor()
+  health.start("zwarm: zwarm-ls doctor")
+  local cmd = doctor_cmd()
+  if vim.fn.executable(cmd[1]) == 0 then
+    return health.error(("`%s` not found: cannot run zwarm-ls doctor"):format(cmd[1]))
+  end
+  local started, proc = pcall(vim.system, cmd, { text = true, cwd = vim.fn.getcwd() })
+  if not started then
+    return health.error("zwarm-ls doctor did not start: " .. tostring(proc))
+  end
+  local res = proc:wait(DOCTOR_TIMEOUT_MS)
+  local ok, report = pcall(vim.json.decode, res.stdout or "")
+  if not ok or type(report) ~= "table" or type(report.checks) ~= "table" then
+    local said = vim.trim((res.stderr or "") .. (res.stdout or "")):sub(-400)
+    return health.error(("`%s` gave no report (exit %s): %s"):format(
+      table.concat(cmd, " "), tostring(res.code), said), { "run it in a terminal to see why" })
+  end
+  for _, check in ipairs(report.checks) do
+    local text = ("%s: %s"):format(text_of(check.name) or "?", text_of(check.message) or "")
+    local hint = text_of(check.hint)
+    local advice = hint and { hint } or nil
+    if check.status == "ok" then
+      health.ok(text)
+    elseif check.status == "warn" then
+      health.warn(text, advice)
+    else
+      health.error(text, advice)
+    end
+  end
+end
+
 function M.check()
   check_neovim()
   check_daemon()
   check_git()
   check_agents()
+  check_doctor()
 end
 
 return M
