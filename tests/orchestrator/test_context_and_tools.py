@@ -91,7 +91,7 @@ def test_schemas_come_from_the_protocol_models() -> None:
     assert set(tools) == {"delegate", "converse", "peek_session", "check_session",
                           "get_trajectory", "list_sessions", "end_session", "sleep",
                           "wait_for_sessions", "bash", "chat", "exit", "session_changes",
-                          "apply_changes"}
+                          "apply_changes", "pause_watcher"}
     delegate = tools["delegate"].schema().parameters
     assert delegate["required"] == ["task"]
     assert set(delegate["properties"]) == set(DelegateParams.model_fields) - {

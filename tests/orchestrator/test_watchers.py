@@ -158,29 +158,29 @@ def bash(n: int) -> list[ToolCall]:
     return [ToolCall(call_id=f"c{n}", name="bash", arguments='{"command": "ls"}')]
 
 
-def test_reminder_counts_waiting_and_reading_as_supervision() -> None:
+async def test_reminder_counts_waiting_and_reading_as_supervision() -> None:
     manager = WatcherManager(WatchersConfig(watchers=[
         WatcherSpec(name="delegation_reminder", config={"threshold": 3})]))
     supervising = ["sleep", "wait_for_sessions", "peek_session", "get_trajectory"]
     steps = []
     for n, name in enumerate(supervising):
         steps += [bash(n), [ToolCall(call_id=f"s{n}", name=name, arguments="{}")]]
-    assert manager.observe(RunState(step=len(steps), max_steps=50, calls=steps)) == []
+    assert await manager.observe(RunState(step=len(steps), max_steps=50, calls=steps)) == []
     steps += [bash(10), bash(11), bash(12)]
-    first = manager.observe(RunState(step=len(steps), max_steps=50, calls=steps))
+    first = await manager.observe(RunState(step=len(steps), max_steps=50, calls=steps))
     assert len(first) == 1
     steps += [bash(13)]
-    assert manager.observe(RunState(step=len(steps), max_steps=50, calls=steps)) == []
+    assert await manager.observe(RunState(step=len(steps), max_steps=50, calls=steps)) == []
 
 
 def test_unknown_watcher_is_reported_not_fatal() -> None:
-    manager = WatcherManager(WatchersConfig(watchers=[WatcherSpec(name="quality"),
+    manager = WatcherManager(WatchersConfig(watchers=[WatcherSpec(name="qualty"),
                                                       WatcherSpec(name="budget")]))
     assert [w.name for w in manager.watchers] == ["budget"]
-    assert "unknown watcher 'quality'" in manager.warnings[0]
+    assert "unknown watcher 'qualty'" in manager.warnings[0]
 
 
-def test_disabled_watchers_do_nothing() -> None:
+async def test_disabled_watchers_do_nothing() -> None:
     manager = WatcherManager(WatchersConfig(enabled=False))
     state = RunState(step=49, max_steps=50, calls=[bash(n) for n in range(49)])
-    assert manager.observe(state) == []
+    assert await manager.observe(state) == []

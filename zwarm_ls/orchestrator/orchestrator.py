@@ -13,6 +13,7 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,7 @@ from .llm import LLMClient, TextSink
 from .prompts import orchestrator_prompt
 from .providers import make_client
 from .tools import Toolbox, ToolContext, UserChannel, build_tools
-from .watchers import PROGRESS_TOOLS, RunState, WatcherManager
+from .watchers import PROGRESS_TOOLS, QualityWatcher, RunState, WatcherManager
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class RunRecord(BaseModel):
     pid: int | None = None
     start_ticks: int | None = None
     resumed: int = 0
+    # The watchers' own state (what fired, pauses, the judge's spending), for a resume.
+    watchers: dict[str, Any] = Field(default_factory=dict)
 
     def driven(self) -> bool:
         """Whether a live process is still driving this run."""
@@ -132,7 +135,14 @@ class Orchestrator:
         if user_channel is not None:
             self.ctx.user = user_channel
         self.toolbox = Toolbox(self.ctx, build_tools(self.config.daemon.default_adapter, True))
-        self.watchers = WatcherManager(self.config.watchers)
+        self.watchers = WatcherManager(self.config.watchers, cfg, self.config.root)
+        if self.watchers.gated:
+            self.ctx.exit_gate = self._exit_gate
+            self.ctx.exit_gate_timeout_s = max(
+                w.timeout_s for w in self.watchers.watchers if isinstance(w, QualityWatcher)
+            ) + 30.0
+        self.ctx.pause_watcher = self._pause_watcher
+        self.gave_up: str | None = None  # the quality check's last failure, when it gave up
         self.client = client
         self.on_text = on_text
         self.steps = StepLog(sink=self._sink(on_steps))
@@ -172,6 +182,7 @@ class Orchestrator:
         run.items = [*record.items, user(RESUME_NOTE.format(how=how), tag="note")] \
             if record.items else run.items
         run.last_progress_step = record.step_count
+        run.watchers.restore(record.watchers)
         return run
 
     @property
@@ -191,6 +202,7 @@ class Orchestrator:
         self.record.updated_at = now_iso()
         self.record.steps = self.steps.steps
         self.record.sessions = list(self.ctx.sessions)
+        self.record.watchers = self.watchers.snapshot()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, self.record.model_dump(mode="json"))
 
@@ -228,7 +240,7 @@ class Orchestrator:
         self.record.pid, self.record.start_ticks = os.getpid(), process_start_ticks(os.getpid())
         self.save()
         while self.record.step_count < self.record.max_steps:
-            if self._watch(agent):
+            if await self._watch(agent):
                 return
             step = self.record.step_count + 1
             completion = await agent.step(step)
@@ -237,6 +249,11 @@ class Orchestrator:
             self.record.items = agent.items
             self.calls.append(completion.tool_calls)
             self._note_progress(step, completion.tool_calls)
+            if self.gave_up is not None:
+                self._finish("stopped", stopped_by="watcher:quality",
+                             message=f"the quality check kept failing: {self.gave_up}")
+                self.steps.add(step, "error", self.record.message or "")
+                return
             if self.ctx.exited:
                 self._finish("exited", stopped_by="exit", message=self.ctx.exit_message)
                 return
@@ -273,17 +290,33 @@ class Orchestrator:
         return RunState(step=self.record.step_count, max_steps=self.record.max_steps,
                         calls=self.calls, usage=self.record.usage, sessions=sessions,
                         cost_usd=llm_cost + sum(s.cost_usd or 0.0 for s in sessions),
-                        last_progress_step=self.last_progress_step)
+                        last_progress_step=self.last_progress_step, task=self.record.task,
+                        read_steps=self.service.index.steps)
 
-    def _watch(self, agent: Agent) -> bool:
+    async def _exit_gate(self) -> str | None:
+        failure, give_up = await self.watchers.gate()
+        step = self.record.step_count + 1  # the step whose exit call this is
+        if failure is None:
+            self.steps.add(step, "message", "[watcher: quality] the quality check passed")
+            return None
+        self.steps.add(step, "error", f"[watcher: quality] exit refused: {failure}",
+                       detail=failure)
+        if give_up:
+            self.gave_up = failure
+        return failure
+
+    def _pause_watcher(self, name: str, steps: int) -> str:
+        return self.watchers.pause(name, steps, self.record.step_count)
+
+    async def _watch(self, agent: Agent) -> bool:
         """Run the watchers; True when one of them stops the run."""
         step = self.record.step_count
-        for verdict in self.watchers.observe(self._state()):
+        for verdict in await self.watchers.observe(self._state()):
             text = f"[watcher: {verdict.watcher}] {verdict.message}"
             if verdict.action == "stop":
                 self._finish("budget_exhausted" if verdict.watcher == "budget" else "stopped",
                              stopped_by=f"watcher:{verdict.watcher}", message=verdict.message)
                 self.steps.add(step, "error", text)
                 return True
-            agent.add_user(text, "nudge", step)
+            agent.add_user(text, "nudge", step, role=self.watchers.message_role)
         return False

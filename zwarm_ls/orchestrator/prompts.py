@@ -95,7 +95,10 @@ WATCHERS = """\
 # Watchers
 
 Messages starting with [watcher: …] come from the run's supervisors (repetition, budget,
-delegation). Take them seriously, adjust, and carry on; they are not user requests."""
+delegation, agent output, a reviewer). Take them seriously, adjust, and carry on; they are
+not user requests. When a nudge does not apply for a while (you are waiting on purpose),
+pause_watcher(name, steps, reason) silences it. A quality check may run when you call
+exit: if it fails, the exit is refused with its output; get the failure fixed first."""
 
 ORCHESTRATOR_ROLE = """\
 You are the orchestrator of a team of coding agents. You do not write code yourself: you

@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..config import OrchestratorConfig
-from ..errors import ZwarmError
+from ..errors import InvalidParams, ZwarmError
 from ..protocol import (
     ApplyChangesParams,
     BashParams,
@@ -82,6 +82,12 @@ class ToolContext:
     sessions: list[str] = field(default_factory=list)
     exited: bool = False
     exit_message: str | None = None
+    # Set by the orchestrator when a quality watcher guards exit: None when the check
+    # passes, else why not (the exit is refused with it).
+    exit_gate: Callable[[], Awaitable[str | None]] | None = None
+    exit_gate_timeout_s: float = 0.0
+    # pause_watcher(name, steps) → what happened; raises ValueError for a refusal.
+    pause_watcher: Callable[[str, int], str] | None = None
 
     def remember(self, session_id: str) -> None:
         if session_id not in self.sessions:
@@ -278,7 +284,34 @@ async def _chat(ctx: ToolContext, p: ChatParams) -> BaseModel:
     return ChatResult(delivered=True, answer=answer)
 
 
+class PauseWatcherParams(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="the watcher, as it signs "
+                      "its messages ([watcher: name])")
+    steps: int = Field(default=10, ge=0, le=50, description="how many steps it stays "
+                       "silent; 0 resumes it now")
+    reason: str = Field(min_length=1, max_length=2000, description="why its nudges do not "
+                        "apply now (shown to the user)")
+
+
+class PauseWatcherResult(BaseModel):
+    note: str
+
+
+async def _pause_watcher(ctx: ToolContext, p: PauseWatcherParams) -> BaseModel:
+    if ctx.pause_watcher is None:
+        raise InvalidParams("this run has no watchers to pause")
+    try:
+        return PauseWatcherResult(note=ctx.pause_watcher(p.name, p.steps))
+    except ValueError as exc:
+        raise InvalidParams(str(exc)) from exc
+
+
 async def _exit(ctx: ToolContext, p: ExitParams) -> BaseModel:
+    if ctx.exit_gate is not None:
+        failure = await ctx.exit_gate()
+        if failure is not None:
+            raise InvalidParams(f"exit refused: the quality check failed. {failure}",
+                                hint="have a session fix it, verify, then call exit again")
     ctx.exited = True
     ctx.exit_message = p.message
     return ExitResult()
@@ -344,8 +377,14 @@ def build_tools(default_adapter: str, with_exit: bool) -> list[Tool]:
              timeout=lambda ctx, p: ctx.config.chat_timeout_s + TIMEOUT_MARGIN_S),
     ]
     if with_exit:
-        tools.append(Tool("exit", "Finish the run with a final report for the user.",
-                          ExitParams, _exit))
+        tools.append(Tool("exit", "Finish the run with a final report for the user. When "
+                          "a quality check is configured it runs first, and a failure "
+                          "refuses the exit with its output.", ExitParams, _exit,
+                          timeout=lambda ctx, p: ctx.exit_gate_timeout_s or
+                          ctx.config.tool_timeout_s))
+        tools.append(Tool("pause_watcher", "Silence a watcher's nudges for some steps when "
+                          "they do not apply (say why); budget and quality cannot be paused.",
+                          PauseWatcherParams, _pause_watcher))
     return tools
 
 

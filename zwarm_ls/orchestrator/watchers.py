@@ -9,22 +9,47 @@ Configured in `.zwarm/config.toml`:
 
     [watchers]
     enabled = true
+    message_role = "developer"        # how nudges reach the model: user, system, developer
     [[watchers.watchers]]
     name = "budget"
     config = { max_sessions = 6, max_cost_usd = 2.5 }
+    [[watchers.watchers]]
+    name = "pattern"
+    config = { patterns = [{ regex = "rate limit" }], scope = { adapter = "claude" } }
+
+Every watcher's config may add `scope` (the sessions it looks at: `adapter`, `model`,
+`task` (a regex on the session's task) and `sessions` (id prefixes); every key given must
+match) and `paused = true` (loaded but silent until resumed). The orchestrator can pause
+a nudging watcher for some steps with its `pause_watcher` tool (budget and quality cannot
+be paused). What fired, the pauses, the judge's spending and the pattern watcher's place
+in each session are saved with the run, so a resumed run carries on where it was.
+
+Built in: progress, budget, delegation, delegation_reminder, pattern, scope (zwarm's
+avoid_keywords), llm (an LLM judge with a budget), quality (a verification command that
+must pass before exit).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import json
 import logging
+import os
 import re
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
-from ..config import WatchersConfig
-from ..protocol import SessionSummary, TokenUsage
-from .history import ToolCall
+from ..config import OrchestratorConfig, WatchersConfig
+from ..errors import ZwarmError
+from ..protocol import SessionSummary, Step, TokenUsage
+from ..text import clip
+from .history import NUDGE_ROLES, NudgeRole, ToolCall, user
+from .llm import LLMClient
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +84,30 @@ class RunState:
     cost_usd: float = 0.0  # the orchestrator's LLM calls plus its sessions
     sessions: list[SessionSummary] = field(default_factory=list)  # sessions this run started
     last_progress_step: int = 0  # the last step that delegated, verified or saw a finish
+    task: str = ""
+    # A session's steps from an index on (what the pattern watcher reads).
+    read_steps: Callable[[str, int], list[Step]] | None = None
 
 
 class Watcher:
     name = "?"
+    pausable = True  # whether pause_watcher may silence it
 
     def __init__(self, **config: Any):
         self.config = config
 
     def check(self, state: RunState) -> list[Verdict]:
         raise NotImplementedError
+
+    async def acheck(self, state: RunState) -> list[Verdict]:
+        return self.check(state)
+
+    def state(self) -> dict[str, Any]:
+        """What a resumed run needs to carry on (saved with the run)."""
+        return {}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        return None
 
 
 def _signature(call: ToolCall) -> str:
@@ -110,6 +149,7 @@ class BudgetWatcher(Watcher):
     """Steps, sessions, tokens and dollars: a warning near each limit, a stop past it."""
 
     name = "budget"
+    pausable = False  # its stops are the run's limits
 
     def check(self, state: RunState) -> list[Verdict]:
         warn = float(self.config.get("warn_at_percent", 80)) / 100
@@ -208,37 +248,365 @@ class DelegationReminderWatcher(Watcher):
                         "coordinate executors: delegate the work instead of doing it here.")]
 
 
+class PatternWatcher(Watcher):
+    """A regex over what the agents say and do: each new step of a session in scope
+    (messages, commands and their output) is matched once; a match nudges, or stops the
+    run (`action = "stop"`, resumable).
+
+        config = { patterns = [{ regex = "rate limit|429", message = "…", action = "nudge" }] }
+
+    `message` may name `{session}` (short id), `{match}` and `{line}`. A pattern nudges at
+    most once per session and turn."""
+
+    name = "pattern"
+
+    def __init__(self, **config: Any):
+        super().__init__(**config)
+        flags = re.IGNORECASE if config.get("ignore_case", True) else 0
+        self.patterns: list[tuple[re.Pattern[str], str, Literal["nudge", "stop"]]] = []
+        for spec in config.get("patterns") or []:
+            spec = {"regex": spec} if isinstance(spec, str) else spec
+            action = spec.get("action", "nudge")
+            if action not in ("nudge", "stop", "pause"):
+                raise ValueError(f"pattern action '{action}' is not nudge or stop")
+            self.patterns.append((re.compile(spec["regex"], flags), spec.get("message", ""),
+                                  "nudge" if action == "nudge" else "stop"))
+        if not self.patterns:
+            raise ValueError("no patterns (config = { patterns = [{ regex = '…' }] })")
+        self.seen: dict[str, int] = {}  # session id → steps already matched
+
+    def state(self) -> dict[str, Any]:
+        return {"seen": self.seen}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.seen = {str(k): int(v) for k, v in (data.get("seen") or {}).items()}
+
+    async def acheck(self, state: RunState) -> list[Verdict]:
+        if state.read_steps is None:
+            return []
+        verdicts: list[Verdict] = []
+        for session in state.sessions:
+            steps = await asyncio.to_thread(state.read_steps, session.id,
+                                            self.seen.get(session.id, 0))
+            self.seen[session.id] = self.seen.get(session.id, 0) + len(steps)
+            for step in steps:
+                text = "\n".join(t for t in (step.summary, step.detail) if t)
+                for n, (regex, message, action) in enumerate(self.patterns):
+                    found = regex.search(text)
+                    if found is None:
+                        continue
+                    line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n", 1)[0]
+                    shown = clip(line.strip(), 200)
+                    verdicts.append(Verdict(
+                        action, f"{n}:{session.id}:{step.turn}",
+                        message.format(session=session.short_id, match=found.group(0),
+                                       line=shown) if message else
+                        f"Session {session.short_id} matched /{regex.pattern}/: {shown}"))
+        return verdicts
+
+
+class ScopeWatcher(Watcher):
+    """zwarm's `scope` watcher: a word the task should stay away from (`avoid_keywords`)
+    in the orchestrator's recent tool calls nudges it back to the task."""
+
+    name = "scope"
+
+    def check(self, state: RunState) -> list[Verdict]:
+        words = [str(w).lower() for w in self.config.get("avoid_keywords") or []]
+        window = 2 * int(self.config.get("max_tangent_steps", 3))
+        verdicts = []
+        for step, calls in list(enumerate(state.calls, 1))[-window:]:
+            text = " ".join(f"{c.name} {c.arguments}" for c in calls).lower()
+            for word in words:
+                if word in text:
+                    verdicts.append(Verdict("nudge", f"avoid:{word}:{step}",
+                                            f"'{word}' is outside this task's scope. Get "
+                                            "back to the task."))
+        return verdicts
+
+
+JUDGE_PROMPT = """\
+You review the progress of an orchestrator LLM that delegates a coding task to agent
+sessions. Reply with one JSON object and nothing else:
+{"status": "ok" | "concern" | "problem", "assessment": "one sentence", "guidance": "what the
+orchestrator should do next, one or two sentences"}
+Say "ok" unless the run is clearly going wrong: looping, idling, ignoring failed sessions,
+doing the work itself instead of delegating, or drifting from the task."""
+
+
+class LLMWatcher(Watcher):
+    """An LLM judge: every `every` steps (zwarm: `threshold`) it reads a digest of the run
+    and may nudge. It has a budget, `max_calls` and `max_tokens`, after which it stays
+    silent. Its model defaults to the orchestrator's; `provider`, `model`, `base_url` and
+    `api_key_env` may point elsewhere (a smaller model); `criteria` adds to its prompt."""
+
+    name = "llm"
+
+    def __init__(self, orchestrator: OrchestratorConfig | None = None, **config: Any):
+        super().__init__(**config)
+        base = orchestrator or OrchestratorConfig()
+        own = {k: config[k] for k in ("provider", "model", "base_url", "api_key_env")
+               if config.get(k)}
+        self.llm = base.model_copy(update={**own, "stream": False, "reasoning_effort": None,
+                                           "max_output_tokens": int(config.get(
+                                               "max_output_tokens", 600))})
+        self.every = max(1, int(config.get("every", config.get("threshold", 5))))
+        self.max_calls = int(config.get("max_calls", 10))
+        self.max_tokens = int(config.get("max_tokens", 100_000))
+        self.calls = 0
+        self.tokens = 0
+        self.spent_logged = False
+        self.client: LLMClient | None = None
+
+    def state(self) -> dict[str, Any]:
+        return {"calls": self.calls, "tokens": self.tokens}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.calls = int(data.get("calls", 0))
+        self.tokens = int(data.get("tokens", 0))
+
+    def budget_left(self) -> bool:
+        return self.calls < self.max_calls and self.tokens < self.max_tokens
+
+    async def acheck(self, state: RunState) -> list[Verdict]:
+        if state.step == 0 or state.step % self.every:
+            return []
+        if not self.budget_left():
+            if not self.spent_logged:
+                self.spent_logged = True
+                log.warning("llm watcher: budget spent (%d calls, %d tokens); no more reviews",
+                            self.calls, self.tokens)
+            return []
+        if self.client is None:
+            from .providers import make_client  # the providers import the SDKs lazily
+
+            self.client = make_client(self.llm)
+        self.calls += 1
+        criteria = self.config.get("criteria")
+        system = JUDGE_PROMPT + (f"\nAlso check: {criteria}" if criteria else "")
+        try:
+            completion = await self.client.complete(system, [user(digest(state))], [])
+        except ZwarmError as exc:
+            log.warning("llm watcher: the judge could not be asked: %s", exc)
+            return []
+        self.tokens += completion.usage.total_tokens
+        verdict = parse_judgement(completion.text)
+        if verdict is None or verdict.get("status") not in ("concern", "problem"):
+            return []
+        advice = str(verdict.get("guidance") or verdict.get("assessment") or "").strip()
+        if not advice:
+            return []
+        return [Verdict("nudge", f"review:{state.step}",
+                        f"({verdict['status']}) {advice}")]
+
+
+def digest(state: RunState) -> str:
+    """What the judge reads: the task, the budget, the sessions and the recent calls."""
+    lines = [f"Task: {clip(state.task, 2000)}", f"Step {state.step} of {state.max_steps}; "
+             f"{state.usage.total_tokens} tokens; ${state.cost_usd:.2f}", "", "Sessions:"]
+    lines += [f"- {s.short_id} [{s.status.value}] {clip(s.task, 120)}"
+              + (f" → {clip(s.latest_message, 200)}" if s.latest_message else "")
+              for s in state.sessions] or ["(none yet)"]
+    lines += ["", "Recent tool calls (oldest first):"]
+    recent = [(n, c) for n, calls in enumerate(state.calls, 1) for c in calls][-30:]
+    lines += [f"[{n}] {c.name}({clip(c.arguments, 160)})" for n, c in recent] or ["(none)"]
+    return "\n".join(lines)
+
+
+def parse_judgement(text: str) -> dict[str, Any] | None:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return None
+    try:
+        value = json.loads(text[start:end + 1])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class QualityWatcher(Watcher):
+    """A verification command that must pass before the orchestrator may finish: `exit`
+    runs it, and a failure refuses the exit with the command's output. `command` is an
+    argv list, run without a shell in the project (or `cwd` under it); `timeout_s`,
+    `max_output_chars`; after `max_failures` refused exits the run stops."""
+
+    name = "quality"
+    pausable = False
+
+    def __init__(self, root: Path | None = None, **config: Any):
+        super().__init__(**config)
+        command = config.get("command")
+        if not (isinstance(command, list) and command and all(isinstance(a, str) and a
+                                                              for a in command)):
+            hint = " (zwarm's require_tests and max_files_changed never ran; they are " \
+                   "not supported)" if {"require_tests", "max_files_changed"} & set(config) \
+                else ""
+            raise ValueError('needs command = ["argv", "list"], run without a shell' + hint)
+        self.command: list[str] = command
+        base = (root or Path.cwd()).resolve()
+        self.cwd = (base / str(config.get("cwd", "."))).resolve()
+        if not self.cwd.is_relative_to(base):
+            raise ValueError(f"cwd {config.get('cwd')} is outside the project")
+        self.timeout_s = float(config.get("timeout_s", 600))
+        self.max_output = int(config.get("max_output_chars", 4000))
+        self.max_failures = int(config.get("max_failures", 3))
+        self.failures = 0
+
+    def check(self, state: RunState) -> list[Verdict]:
+        return []
+
+    def state(self) -> dict[str, Any]:
+        return {"failures": self.failures}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.failures = int(data.get("failures", 0))
+
+    async def verify(self) -> str | None:
+        """None when the command passes, else what the model is told."""
+        shown = " ".join(self.command)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.command, cwd=self.cwd, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True)
+        except OSError as exc:
+            self.failures += 1
+            return f"`{shown}` could not be started: {exc}"
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout=self.timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            self.failures += 1
+            return f"`{shown}` did not finish within {self.timeout_s:.0f}s"
+        if proc.returncode == 0:
+            return None
+        self.failures += 1
+        text = out.decode(errors="replace")
+        tail = text[-self.max_output:]
+        cut = f"[… {len(text) - len(tail)} characters before]\n" if len(tail) < len(text) else ""
+        return f"`{shown}` failed (exit {proc.returncode}):\n{cut}{tail}"
+
+
 WATCHERS: dict[str, type[Watcher]] = {
     w.name: w for w in (ProgressWatcher, BudgetWatcher, DelegationWatcher,
-                        DelegationReminderWatcher)
+                        DelegationReminderWatcher, PatternWatcher, ScopeWatcher, LLMWatcher,
+                        QualityWatcher)
 }
 
 
+def _names(value: Any) -> set[str] | None:
+    return None if value is None else {str(x) for x in (value if isinstance(value, list)
+                                                         else [value])}
+
+
+class Scope:
+    """Which sessions a watcher looks at; every key given must match."""
+
+    KEYS = ("adapter", "model", "task", "sessions")
+
+    def __init__(self, spec: Any):
+        if not isinstance(spec, dict) or set(spec) - set(self.KEYS):
+            raise ValueError(f"scope takes a table of {', '.join(self.KEYS)}")
+        self.adapters = _names(spec.get("adapter"))
+        self.models = _names(spec.get("model"))
+        self.prefixes = [str(x) for x in spec.get("sessions") or []]
+        self.task = re.compile(spec["task"], re.IGNORECASE) if spec.get("task") else None
+
+    def matches(self, s: SessionSummary) -> bool:
+        return ((self.adapters is None or s.adapter in self.adapters)
+                and (self.models is None or s.model in self.models)
+                and (not self.prefixes or any(s.id.startswith(p) for p in self.prefixes))
+                and (self.task is None or bool(self.task.search(s.task))))
+
+
 class WatcherManager:
-    def __init__(self, config: WatchersConfig):
+    def __init__(self, config: WatchersConfig, orchestrator: OrchestratorConfig | None = None,
+                 root: Path | None = None):
         self.watchers: list[Watcher] = []
         self.warnings: list[str] = []
         self.fired: set[str] = set()
-        if not config.enabled:
-            return
-        for spec in config.watchers:
-            if not spec.enabled:
-                continue
-            cls = WATCHERS.get(spec.name)
-            if cls is None:
-                self.warnings.append(f"unknown watcher '{spec.name}' ignored (known: "
-                                     f"{', '.join(WATCHERS)})")
-                continue
-            self.watchers.append(cls(**spec.config))
+        self.scopes: dict[str, Scope] = {}
+        self.paused: dict[str, int | None] = {}  # watcher → resumes at this step (None: never)
+        self.message_role: NudgeRole = "user"
+        if config.message_role in NUDGE_ROLES:
+            self.message_role = config.message_role  # type: ignore[assignment]
+        else:
+            self.warnings.append(f"watchers.message_role '{config.message_role}' is not "
+                                 f"supported ({', '.join(NUDGE_ROLES)}); nudges go as user "
+                                 "messages")
+        if config.enabled:
+            for spec in config.watchers:
+                if spec.enabled:
+                    self._add(spec.name, dict(spec.config), orchestrator, root)
         for warning in self.warnings:
             log.warning("%s", warning)
 
-    def observe(self, state: RunState) -> list[Verdict]:
+    def _add(self, name: str, options: dict[str, Any], orchestrator: OrchestratorConfig | None,
+             root: Path | None) -> None:
+        cls = WATCHERS.get(name)
+        if cls is None:
+            self.warnings.append(f"unknown watcher '{name}' ignored (known: "
+                                 f"{', '.join(WATCHERS)})")
+            return
+        if any(w.name == name for w in self.watchers):
+            self.warnings.append(f"watcher '{name}' is configured twice; the second is "
+                                 "ignored (one pattern watcher holds several patterns)")
+            return
+        scope, paused = options.pop("scope", None), options.pop("paused", False)
+        if cls is LLMWatcher:
+            options["orchestrator"] = orchestrator
+        elif cls is QualityWatcher:
+            options["root"] = root
+        try:
+            watcher = cls(**options)
+            if scope is not None:
+                self.scopes[name] = Scope(scope)
+        except (ValueError, TypeError, KeyError, re.error) as exc:
+            self.warnings.append(f"watcher '{name}' ignored: {exc}")
+            return
+        self.watchers.append(watcher)
+        if paused:
+            self.paused[name] = None
+
+    def _get(self, name: str) -> Watcher | None:
+        return next((w for w in self.watchers if w.name == name), None)
+
+    def is_paused(self, name: str, step: int) -> bool:
+        if name not in self.paused:
+            return False
+        until = self.paused[name]
+        if until is not None and step >= until:
+            del self.paused[name]  # the pause ran out
+            return False
+        return True
+
+    def pause(self, name: str, steps: int, step: int) -> str:
+        """Silence a nudging watcher for `steps` steps (0: resume it now)."""
+        watcher = self._get(name)
+        if watcher is None:
+            raise ValueError(f"no watcher '{name}' in this run (running: "
+                             f"{', '.join(w.name for w in self.watchers) or 'none'})")
+        if steps <= 0:
+            self.paused.pop(name, None)
+            return f"watcher {name} resumed"
+        if not watcher.pausable:
+            raise ValueError(f"the {name} watcher cannot be paused")
+        self.paused[name] = step + steps
+        return f"watcher {name} paused until step {step + steps}"
+
+    async def observe(self, state: RunState) -> list[Verdict]:
         """New verdicts only, stops first. A watcher that raises is logged and skipped."""
         fresh: list[Verdict] = []
         for watcher in self.watchers:
+            if self.is_paused(watcher.name, state.step):
+                continue
+            scope = self.scopes.get(watcher.name)
+            seen = dataclasses.replace(state, sessions=[
+                s for s in state.sessions if scope.matches(s)]) if scope else state
             try:
-                verdicts = watcher.check(state)
+                verdicts = await watcher.acheck(seen)
             except Exception:
                 log.exception("watcher %s failed", watcher.name)
                 continue
@@ -249,3 +617,28 @@ class WatcherManager:
                     self.fired.add(key)
                     fresh.append(verdict)
         return sorted(fresh, key=lambda v: v.action != "stop")
+
+    @property
+    def gated(self) -> bool:
+        """Whether exit has to pass a quality check."""
+        return any(isinstance(w, QualityWatcher) for w in self.watchers)
+
+    async def gate(self) -> tuple[str | None, bool]:
+        """Before the run may finish: (why not, or None; whether to stop trying)."""
+        for watcher in self.watchers:
+            if isinstance(watcher, QualityWatcher):
+                failure = await watcher.verify()
+                if failure is not None:
+                    return failure, watcher.failures >= watcher.max_failures
+        return None, False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"fired": sorted(self.fired), "paused": dict(self.paused),
+                "watchers": {w.name: w.state() for w in self.watchers}}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.fired = set(data.get("fired") or [])
+        self.paused.update({k: v for k, v in (data.get("paused") or {}).items()
+                            if self._get(k) is not None})
+        for watcher in self.watchers:
+            watcher.restore((data.get("watchers") or {}).get(watcher.name) or {})
