@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -138,6 +141,40 @@ def test_wait_timeout_and_kill_all(project, fake_clis, scenario, tmp_path):
     assert nothing.returncode == 2 and "--all" in nothing.stderr
 
 
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_all_finds_an_agents_background_job_by_its_environment(project, fake_clis,
+                                                                    scenario, tmp_path):
+    pid_file = tmp_path / "job.pid"
+    scenario([{"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+              {"detach": ["sleep", "600"], "pid_file": str(pid_file)},
+              {"emit": {"type": "turn.completed", "usage": {"input_tokens": 1,
+                                                             "output_tokens": 1}}}])
+    done = json.loads(run(project, "delegate", "start a job", "--wait", "--json").stdout)
+    job = int(pid_file.read_text())
+    try:
+        # The job left the turn's process group: only the launcher's environment names it.
+        environ = Path(f"/proc/{job}/environ").read_bytes().split(b"\0")
+        assert f"ZWARM_LS_SESSION_ID={done['sessionId']}".encode() in environ
+        assert b"ZWARM_LS_TURN=1" in environ
+        assert os.getpgid(job) != os.getpgid(os.getpid())
+        out = json.loads(run(project, "kill", "--all", "--json").stdout)
+        assert out["killed"] == [] and out["strays"] == 1
+        deadline = time.monotonic() + 10
+        while _alive(job) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(job)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(job, signal.SIGKILL)
+
+
 def test_reset_asks_then_keeps_the_config(project, fake_clis):
     run(project, "init", "--yes")
     run(project, "delegate", "write hello", "--wait")
@@ -163,7 +200,7 @@ def test_init_flags_and_configs_show_sources(project):
     assert shown["sources"]["orchestrator.max_steps"] == config_toml
     assert shown["sources"]["orchestrator.model"] == "default"
     assert shown["config"]["claude.model"] == "opus"
-    assert shown["sources"]["claude.model"].endswith("[executor] (zwarm 3.x)")
+    assert shown["sources"]["claude.model"].endswith("[executor] model (zwarm 3.x)")
     assert shown["sources"]["codex.model"] == str(project / ".zwarm" / "codex.toml")
     text = run(project, "configs", "show").stdout
     assert 'orchestrator.max_steps' in text and f"= 7    # {config_toml}" in text

@@ -20,15 +20,12 @@ import os
 import shutil
 import signal
 import sys
-import tomllib
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import config as config_mod
-from . import models, runner, trust
+from . import models, runner
 from .errors import InvalidParams, StoreError
 from .protocol import CleanParams, EndParams, EndResult
 from .render import format_model_rows, model_wire, print_json
@@ -37,7 +34,7 @@ from .store import Store, read_json
 
 # The launcher puts this in every agent's environment; a process that carries an id of
 # this store after its session ended is a stray (it left its process group).
-SESSION_ENV = "ZWARM_LS_SESSION_ID"
+SESSION_ENV = runner.SESSION_ENV
 CONFIG_FILES = ("config.toml", "codex.toml", "claude.toml")
 
 
@@ -267,77 +264,8 @@ async def cmd_reset(svc: SessionService, args: argparse.Namespace) -> int:
 # ----- configs ---------------------------------------------------------------------------
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value and prefix == "":
-            out.update(_flatten(value, f"{path}."))
-        else:
-            out[path] = value
-    return out
-
-
-def _has(raw: dict[str, Any], dotted: str) -> bool:
-    node: Any = raw
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}  # load_config has already said why, in its warnings
-
-
-def _yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def config_sources(root: Path) -> tuple[dict[str, Any], dict[str, str], list[str]]:
-    """(effective values by dotted key, where each came from, warnings)."""
-    effective, warnings = config_mod.load_config(root)
-    values = _flatten(effective.model_dump(mode="json", exclude={"root"}))
-    zdir = root / config_mod.ZWARM_DIR
-    user = config_mod.read_user_config([])
-    main = _toml(zdir / "config.toml")
-    files = {"codex": _toml(zdir / "codex.toml"), "claude": _toml(zdir / "claude.toml")}
-    project = _yaml(root / "zwarm.yaml")
-    trusted = trust.is_trusted(root)
-    sources: dict[str, str] = {}
-    for key in values:
-        section, _, rest = key.partition(".")
-        source = "default"
-        if _has(user, key):
-            source = str(trust.user_config_file())
-        if section in files:
-            if _has(files[section], rest) or (rest == "overrides" and values[key]):
-                source = str(zdir / f"{section}.toml")
-            elif rest in ("model", "sandbox") and _has(main, f"executor.{rest}"):
-                source = f"{zdir / 'config.toml'} [executor] (zwarm 3.x)"
-        elif section == "project":
-            if _has(project, rest):
-                source = str(root / "zwarm.yaml")
-        elif _has(main, key) or (key == "daemon.default_adapter"
-                                 and _has(main, "executor.adapter")):
-            source = str(zdir / "config.toml")
-        if source.startswith(str(zdir)) and not trusted and \
-                any(key in w for w in warnings):
-            source += " (narrowed: folder not trusted)"
-        sources[key] = source
-    return values, sources, warnings
-
-
 def cmd_configs(args: argparse.Namespace) -> int:
-    values, sources, warnings = config_sources(args.root)
+    values, sources, warnings = config_mod.config_sources(args.root)
     if args.json:
         print_json({"config": values, "sources": sources, "warnings": warnings})
         return 0

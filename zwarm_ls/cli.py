@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import __version__, admin_cli, changes_cli, doctor, models, trust
-from .config import load_config
+from .config import load_config, use_command_line
 from .costs import format_cost
 from .errors import InvalidParams, ZwarmError
 from .orchestrator import cli as orchestrator_cli
@@ -230,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="machine-readable output")
     common.add_argument("--log-level", default="WARNING")
     common.add_argument("--log-file", type=Path)
+    common.add_argument("--config", type=Path, metavar="FILE",
+                        help="settings over the project's .zwarm/ files (TOML, or zwarm's "
+                             "YAML with extends:)")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="one setting, e.g. orchestrator.max_steps=20 (repeatable; "
+                             "wins over the files)")
 
     parser = argparse.ArgumentParser(prog="zwarm-ls", description=__doc__)
     parser.add_argument("--version", "-V", action="version", version=f"zwarm-ls {__version__}")
@@ -310,6 +316,10 @@ async def run_command(command: Command, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_file)
+    try:
+        use_command_line(args.config, args.set)
+    except ZwarmError as exc:
+        return report_error(exc, args.json)
     if args.command == "serve":
         from .server import serve
 

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import re
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import trust
+from . import models, trust
+from .errors import InvalidParams
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +154,6 @@ class Config(BaseModel):
         return self.codex if name == "codex" else self.claude
 
 
-# zwarm 3.x config.toml sections and keys that are understood but have no effect here.
-_LEGACY_SECTIONS = {"weave", "state_dir"}
-_CONFIG_SECTIONS = {"daemon", "sessions", "executor", "orchestrator", "watchers", "pilot"}
-
-
 def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -163,10 +162,6 @@ def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
         warnings.append(f"{path}: cannot be read ({exc}); using defaults")
         return {}
-
-
-def _unknown(data: dict[str, Any], model: type[BaseModel], where: str) -> list[str]:
-    return [f"{where}: unknown key '{k}' ignored" for k in data if k not in model.model_fields]
 
 
 def _normalize_watchers(raw: Any) -> dict[str, Any]:
@@ -196,50 +191,137 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-# zwarm 3.x kept the agent defaults in [executor]; zwarm-ls's [executor] says where turns
-# run. Those keys map onto the daemon and CLI sections (the dedicated files win).
-ZWARM_EXECUTOR_KEYS = {"adapter", "model", "sandbox", "timeout", "reasoning_effort",
-                       "web_search"}
+# ----- zwarm 3.9 compatibility -------------------------------------------------------------
+# Every key of a zwarm 3.9 config.toml is applied (translated below) or reported at start
+# with one of these reasons; none is dropped silently. A key is only reported while its
+# section has no field of that name, so a key that gains support stops being reported.
+ZWARM_UNSUPPORTED: dict[str, str] = {
+    "executor.timeout": "turns have no time limit (zwarm 3.9 did not apply it either); "
+                        "stop one with `zwarm-ls end ID`",
+    "executor.reasoning_effort": "zwarm 3.9 did not pass it on either; set "
+                                 "model_reasoning_effort in .zwarm/codex.toml",
+    "executor.web_search": "set [features] web_search_request = true in .zwarm/codex.toml",
+    "orchestrator.prompt": "the orchestrator's instructions are built in (zwarm 3.9 did not "
+                           "read it either); give project context in zwarm.yaml",
+    "orchestrator.tools": "the orchestrator's tools are fixed (zwarm 3.9 did not read it "
+                          "either)",
+    "orchestrator.parallel_delegations": "zwarm 3.9 did not read it either; [executor] "
+                                         "max_concurrent limits concurrent turns",
+    "orchestrator.compaction": "the history is cut at orchestrator.max_context_chars "
+                               "instead of being compacted",
+    "orchestrator.tc_compression": "only its max_chars is used (as orchestrator."
+                                   "max_tool_output_chars); tool output cannot go uncut",
+    "pilot": "zwarm 3.9 ignored [pilot] too; the pilot uses [orchestrator] (model, "
+             "max_steps_per_turn) and `zwarm-ls pilot --model/--reasoning-effort`",
+    "weave": "there is no Weave tracing; every session and orchestrator run is recorded "
+             "under .zwarm/ instead",
+    "state_dir": "state always lives in the project's .zwarm/",
+}
+# Sections of a config file besides the model's; reported with their reason when present.
+_ZWARM_ONLY = {"pilot", "weave", "state_dir"}
 
 
-def _apply_zwarm_executor(raw: dict[str, Any], old: dict[str, Any]) -> None:
-    adapter = old.get("adapter")
-    if adapter in ("codex", "claude"):
-        raw["daemon"] = {"default_adapter": adapter, **raw.get("daemon", {})}
-    target = adapter if adapter in ("codex", "claude") else "codex"
-    if isinstance(old.get("model"), str):
-        raw[target] = {"model": old["model"], **raw.get(target, {})}
-    if isinstance(old.get("sandbox"), str):
-        raw["codex"] = {"sandbox": old["sandbox"], **raw.get("codex", {})}
+def _report(dotted: str, where: str) -> str:
+    return f"{where}: {dotted} (zwarm 3.x) is not supported: {ZWARM_UNSUPPORTED[dotted]}"
 
 
-def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
-    """The raw, merged dict of every config file under `root`."""
-    zdir = root / ZWARM_DIR
-    main = _read_toml(zdir / "config.toml", warnings)
-    for key in main:
-        if key not in _CONFIG_SECTIONS | _LEGACY_SECTIONS:
-            warnings.append(f"{zdir / 'config.toml'}: unknown section '{key}' ignored")
-    executor = dict(main.get("executor", {})) if isinstance(main.get("executor"), dict) else {}
-    zwarm_executor = {k: executor.pop(k) for k in ZWARM_EXECUTOR_KEYS if k in executor}
-    raw: dict[str, Any] = {
-        "daemon": main.get("daemon", {}),
-        "sessions": main.get("sessions", {}),
-        "executor": executor,
-        "orchestrator": main.get("orchestrator", {}),
-        "watchers": _normalize_watchers(main.get("watchers", {})),
-        "codex": _split_codex(_read_toml(zdir / "codex.toml", warnings)),
-        "claude": _read_toml(zdir / "claude.toml", warnings),
-    }
-    _apply_zwarm_executor(raw, zwarm_executor)
-    project_file = root / "zwarm.yaml"
-    if project_file.is_file():
-        try:
-            loaded = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-            raw["project"] = loaded if isinstance(loaded, dict) else {}
-        except (yaml.YAMLError, OSError) as exc:
-            warnings.append(f"{project_file}: cannot be read ({exc})")
+def _move(data: dict[str, Any], key: str, raw: dict[str, Any], section: str, field: str,
+          origins: dict[str, str], origin: str) -> None:
+    """Take `key` out of `data` into raw[section][field], unless that is set already
+    (a zwarm-ls key, or the dedicated file read later, wins)."""
+    if key not in data:
+        return
+    value = data.pop(key)
+    target = raw.setdefault(section, {})
+    if isinstance(target, dict) and field not in target:
+        target[field] = value
+        origins[f"{section}.{field}"] = origin
+
+
+def _zwarm_executor(executor: dict[str, Any], raw: dict[str, Any], where: str,
+                    warnings: list[str], origins: dict[str, str]) -> None:
+    """zwarm 3.x kept the agents' defaults in [executor]; zwarm-ls's [executor] says where
+    turns run, so adapter, model and sandbox move to [daemon], [codex] and [claude]."""
+    adapter = executor.pop("adapter", None)
+    # codex_mcp was zwarm's name for codex run through its MCP server: codex here.
+    name = "codex" if adapter == "codex_mcp" else adapter
+    if name in models.ADAPTERS:
+        executor["adapter"] = name
+        _move(executor, "adapter", raw, "daemon", "default_adapter", origins, "[executor] adapter")
+    elif adapter is not None:
+        warnings.append(f"{where}: [executor] adapter {adapter!r} is not an agent CLI "
+                        f"(codex or claude); the default adapter stays")
+    model = executor.get("model")
+    if isinstance(model, str) and model.strip():
+        target = models.adapter_for_model(model) or (name if name in models.ADAPTERS
+                                                      else "codex")
+        executor["model"] = models.canonical(model)
+        _move(executor, "model", raw, target, "model", origins, "[executor] model")
+    elif "model" in executor and executor.pop("model") is not None:
+        warnings.append(f"{where}: [executor] model must be a model name; ignored")
+    _move(executor, "sandbox", raw, "codex", "sandbox", origins, "[executor] sandbox")
+    if executor.get("web_search") is False:  # codex searches only when told to: the same
+        executor.pop("web_search")
+
+
+def _zwarm_orchestrator(orch: dict[str, Any], raw: dict[str, Any],
+                        origins: dict[str, str]) -> None:
+    """zwarm's [orchestrator] also held where delegates may work, and other names."""
+    _move(orch, "allowed_dirs", raw, "daemon", "allowed_dirs", origins,
+          "[orchestrator] allowed_dirs")
+    if "lm" in orch:
+        lm = orch.pop("lm")
+        if "model" not in orch:
+            orch["model"] = lm
+            origins["orchestrator.model"] = "[orchestrator] lm"
+    tc = orch.get("tc_compression")
+    if isinstance(tc, dict) and "max_chars" in tc and "max_tool_output_chars" not in orch:
+        orch["max_tool_output_chars"] = tc["max_chars"]
+        origins["orchestrator.max_tool_output_chars"] = "[orchestrator.tc_compression] max_chars"
+        if set(tc) <= {"max_chars", "enabled", "compressor"} and tc.get("enabled", True) \
+                and tc.get("compressor", "naive_size") == "naive_size":
+            orch.pop("tc_compression")  # exactly what it did in zwarm
+
+
+def translate(data: dict[str, Any], where: str, warnings: list[str],
+              origins: dict[str, str] | None = None) -> dict[str, Any]:
+    """One config file (or --set) in config.toml's shape, zwarm 3.x keys included, as
+    zwarm-ls sections. `origins` learns which zwarm key each translated value came from."""
+    origins = {} if origins is None else origins
+    raw: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _ZWARM_ONLY:
+            if not (key == "state_dir" and value in (".zwarm", ZWARM_DIR)):
+                warnings.append(_report(key, where))
+        elif key not in _SECTION_MODELS:
+            warnings.append(f"{where}: unknown section '{key}' ignored")
+        elif key == "watchers":
+            raw[key] = _normalize_watchers(value)
+        elif key == "codex" and isinstance(value, dict):
+            raw[key] = _split_codex(value)
+        else:
+            raw[key] = copy.deepcopy(value)
+    if isinstance(raw.get("executor"), dict):
+        _zwarm_executor(raw["executor"], raw, where, warnings, origins)
+    if isinstance(raw.get("orchestrator"), dict):
+        _zwarm_orchestrator(raw["orchestrator"], raw, origins)
+    _report_unsupported(raw, where, warnings)
     return raw
+
+
+def _report_unsupported(raw: dict[str, Any], where: str, warnings: list[str]) -> None:
+    """Take out the zwarm keys that do nothing here, each with its reason."""
+    for dotted in ZWARM_UNSUPPORTED:
+        section, _, key = dotted.partition(".")
+        table = raw.get(section)
+        if key and isinstance(table, dict) and key in table \
+                and key not in _SECTION_MODELS[section].model_fields:
+            del table[key]
+            warnings.append(_report(dotted, where))
+
+
+def _unknown(data: dict[str, Any], model: type[BaseModel], where: str) -> list[str]:
+    return [f"{where}: unknown key '{k}' ignored" for k in data if k not in model.model_fields]
 
 
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
@@ -276,38 +358,308 @@ def build_config(root: Path, raw: dict[str, Any], warnings: list[str]) -> Config
 def read_user_config(warnings: list[str]) -> dict[str, Any]:
     """The user's own config (trusted): the sections of config.toml, codex.toml and
     claude.toml in one file, `~/.config/zwarm-ls/config.toml`."""
-    data = _read_toml(trust.user_config_file(), warnings)
-    if isinstance(data.get("codex"), dict):
-        data["codex"] = _split_codex(data["codex"])
-    if "watchers" in data:
-        data["watchers"] = _normalize_watchers(data["watchers"])
-    return {k: v for k, v in data.items() if k in _SECTION_MODELS}
+    path = trust.user_config_file()
+    return translate(_read_toml(path, warnings), str(path), warnings)
+
+
+# ----- .env --------------------------------------------------------------------------------
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# Names this process took from a .env file, and the file: `configs show` names the source.
+_dotenv_loaded: dict[str, str] = {}
+
+
+def _dotenv_value(text: str) -> str:
+    """A value as python-dotenv reads it: quoted (double quotes know \\n, \\" and \\\\),
+    or bare up to an inline ` #` comment."""
+    if text[:1] in ("'", '"'):
+        quote = text[0]
+        end = text.find(quote, 1)
+        while quote == '"' and end > 0 and text[end - 1] == "\\":
+            end = text.find(quote, end + 1)
+        if end > 0:
+            inner = text[1:end]
+            if quote == '"':
+                inner = (inner.replace("\\\\", "\0").replace("\\n", "\n")
+                         .replace('\\"', '"').replace("\0", "\\"))
+            return inner
+    return re.split(r"\s#", text, maxsplit=1)[0].strip()
+
+
+def read_dotenv(path: Path, warnings: list[str]) -> dict[str, str]:
+    """KEY=VALUE lines of `path` (comments, blank lines and `export ` allowed). A line that
+    is none of these is reported by number only: its text may hold a secret."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        warnings.append(f"{path}: cannot be read ({type(exc).__name__})")
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        text = text.removeprefix("export ").lstrip()
+        name, sep, value = text.partition("=")
+        if not sep or not _ENV_NAME.match(name.strip()):
+            warnings.append(f"{path}:{number}: not KEY=VALUE; line ignored")
+            continue
+        values[name.strip()] = _dotenv_value(value.strip())
+    return values
+
+
+def load_dotenv(root: Path, warnings: list[str]) -> None:
+    """Put the project's `.env` into this process's environment (the agents and the
+    orchestrator inherit it). A variable already set wins, as with python-dotenv; values
+    are never logged."""
+    path = root / ".env"
+    if not path.is_file():
+        return
+    for name, value in read_dotenv(path, warnings).items():
+        if name not in os.environ:
+            os.environ[name] = value
+            _dotenv_loaded[name] = str(path)
+
+
+# ----- the command line: --config FILE, --set KEY=VALUE ------------------------------------
+
+@dataclass(frozen=True)
+class CommandLine:
+    config_file: Path | None = None
+    sets: tuple[str, ...] = ()
+
+
+_command_line = CommandLine()
+_SET_KEY = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$")
+_PROJECT_KEYS = {"description", "context", "constraints"}  # zwarm.yaml's, in a --config
+_MAX_EXTENDS = 8
+
+
+def parse_value(text: str) -> Any:
+    """zwarm's --set typing: true/false, int, float, else a string; also a TOML list,
+    table or quoted string."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if text[:1] in ("[", "{", '"', "'"):
+        try:
+            return tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            pass
+    return text
+
+
+def parse_set(item: str) -> dict[str, Any]:
+    """`a.b=c` as {"a": {"b": c}}."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not _SET_KEY.match(key):
+        raise InvalidParams(f"--set {item!r} is not KEY=VALUE",
+                            hint="a dotted key, e.g. --set orchestrator.max_steps=20")
+    out: dict[str, Any] = {}
+    node = out
+    *parents, last = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = parse_value(text.strip())
+    return out
+
+
+def read_config_file(path: Path, depth: int = 0) -> dict[str, Any]:
+    """A --config file: TOML, or YAML like zwarm's (`extends: base.yaml` merged under it,
+    relative to the file). Raises InvalidParams: the user named it, so it must work."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = (yaml.safe_load(text) if path.suffix in (".yaml", ".yml")
+                else tomllib.loads(text)) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidParams(f"--config {path}: cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise InvalidParams(f"--config {path}: must hold a table of sections")
+    base = data.pop("extends", None)
+    if base is not None:
+        if depth >= _MAX_EXTENDS or not isinstance(base, str):
+            raise InvalidParams(f"--config {path}: extends must name one file, at most "
+                                f"{_MAX_EXTENDS} deep (is there a cycle?)")
+        data = deep_merge(read_config_file(path.parent / base, depth + 1), data)
+    project = {k: data.pop(k) for k in _PROJECT_KEYS if k in data}
+    if project:
+        data["project"] = {**project, **(data.get("project") or {})}
+    return data
+
+
+def use_command_line(config_file: Path | None, sets: list[str] | None) -> None:
+    """`--config` and `--set` for every later load_config of this process (the daemon's
+    too). They are the user's own words, so trusted. Checked now, to fail before start."""
+    global _command_line
+    for item in sets or []:
+        parse_set(item)
+    if config_file is not None:
+        config_file = config_file.resolve()
+        read_config_file(config_file)
+    _command_line = CommandLine(config_file, tuple(sets or ()))
+
+
+# ----- layers ------------------------------------------------------------------------------
+
+@dataclass
+class Layer:
+    """One source of settings, lowest precedence first in `config_layers`."""
+
+    label: str  # a file, "--set", "client"
+    raw: dict[str, Any]
+    origins: dict[str, str] = field(default_factory=dict)  # dotted key → zwarm 3.x key
+
+
+def _project_layers(root: Path, warnings: list[str]) -> list[Layer]:
+    zdir = root / ZWARM_DIR
+    main = Layer(str(zdir / "config.toml"), {})
+    main.raw = translate(_read_toml(zdir / "config.toml", warnings), main.label, warnings,
+                         main.origins)
+    layers = [main,
+              Layer(str(zdir / "codex.toml"),
+                    {"codex": _split_codex(_read_toml(zdir / "codex.toml", warnings))}),
+              Layer(str(zdir / "claude.toml"),
+                    {"claude": _read_toml(zdir / "claude.toml", warnings)})]
+    project_file = root / "zwarm.yaml"
+    if project_file.is_file():
+        try:
+            loaded = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+            layers.append(Layer(str(project_file),
+                                {"project": loaded if isinstance(loaded, dict) else {}}))
+        except (yaml.YAMLError, OSError) as exc:
+            warnings.append(f"{project_file}: cannot be read ({exc})")
+    return layers
+
+
+def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
+    """The raw, merged dict of every config file under `root`."""
+    return _merge(_project_layers(root, warnings))
+
+
+def _merge(layers: list[Layer]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for layer in layers:
+        raw = deep_merge(raw, layer.raw)
+    return raw
+
+
+def _command_line_layers(warnings: list[str]) -> list[Layer]:
+    layers = []
+    cl = _command_line
+    if cl.config_file is not None:
+        layer = Layer(f"--config {cl.config_file}", {})
+        try:
+            layer.raw = translate(read_config_file(cl.config_file), layer.label, warnings,
+                                  layer.origins)
+        except InvalidParams as exc:  # changed since start: the rest still applies
+            warnings.append(f"{exc}; ignored")
+        layers.append(layer)
+    if cl.sets:
+        layer = Layer("--set", {})
+        sets = _merge([Layer("", parse_set(item)) for item in cl.sets])
+        layer.raw = translate(sets, "--set", warnings, layer.origins)
+        layers.append(layer)
+    return layers
+
+
+def _client_layer(options: dict[str, Any], warnings: list[str]) -> Layer:
+    for key in options:
+        if key not in _SECTION_MODELS:
+            warnings.append(f"client settings: unknown key '{key}' ignored")
+    known = {k: v for k, v in options.items() if k in _SECTION_MODELS}
+    layer = Layer("client", {})
+    layer.raw = translate(known, "client settings", warnings, layer.origins)
+    return layer
+
+
+def config_layers(root: Path, overrides: dict[str, Any] | None = None,
+                  ) -> tuple[list[Layer], list[str]]:
+    """Every source of settings, lowest first: the user's config, the project's files,
+    --config, --set, the editor's settings. The project's files and the editor's settings
+    only narrow unless the folder is trusted (DESIGN.md §9)."""
+    warnings: list[str] = []
+    load_dotenv(root, warnings)
+    options = dict(overrides or {})
+    trusted = options.pop("trustedFolder", None) is True or trust.is_trusted(root)
+    user_path = trust.user_config_file()
+    layers = [Layer(str(user_path), read_user_config(warnings))]
+    for layer in _project_layers(root, warnings):
+        if not trusted:
+            layer.raw, dropped = trust.narrow(layer.raw, f"{root / ZWARM_DIR}", layers[0].raw)
+            warnings += dropped
+        layers.append(layer)
+    layers += _command_line_layers(warnings)
+    if options:
+        client = _client_layer(options, warnings)
+        if not trusted:
+            client.raw, dropped = trust.narrow(client.raw, "editor settings", _merge(layers))
+            warnings += dropped
+        layers.append(client)
+    return layers, warnings
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Config, list[str]]:
-    """The user's config, then the project's files and the editor's settings over it —
-    the latter two only narrowing unless the folder is trusted (DESIGN.md §9)."""
-    warnings: list[str] = []
-    options = dict(overrides or {})
-    trusted = options.pop("trustedFolder", None) is True or trust.is_trusted(root)
-    project = read_files(root, warnings)
-    user = read_user_config(warnings)
-    if not trusted:
-        project, dropped = trust.narrow(project, f"{root / ZWARM_DIR}", user)
-        warnings += dropped
-    raw = deep_merge(user, project)
-    if options:
-        for key in options:
-            if key not in _SECTION_MODELS:
-                warnings.append(f"client settings: unknown key '{key}' ignored")
-        client = {k: v for k, v in options.items() if k in _SECTION_MODELS}
-        if not trusted:
-            client, dropped = trust.narrow(client, "editor settings", raw)
-            warnings += dropped
-        raw = deep_merge(raw, client)
-        if "codex" in client and isinstance(raw.get("codex"), dict):
-            raw["codex"] = _split_codex(raw["codex"])
-    config = build_config(root, raw, warnings)
+    """The effective config of the project at `root` and the warnings about it."""
+    layers, warnings = config_layers(root, overrides)
+    config = build_config(root, _merge(layers), warnings)
     for warning in warnings:
         log.warning("%s", warning)
     return config, warnings
+
+
+# ----- where each value came from (`zwarm-ls configs show`) --------------------------------
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and prefix == "":
+            out.update(_flatten(value, f"{path}."))
+        else:
+            out[path] = value
+    return out
+
+
+def _has(raw: dict[str, Any], dotted: str) -> bool:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return not (isinstance(node, dict) and not node)  # an empty table sets nothing
+
+
+def config_sources(root: Path, overrides: dict[str, Any] | None = None,
+                   ) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """(effective values by dotted key, where each came from, warnings). A source is
+    "default", a file, "--config FILE", "--set", "client" or, for the environment
+    variables that matter, ".env" or "environment" (their values are never shown)."""
+    layers, warnings = config_layers(root, overrides)
+    config = build_config(root, _merge(layers), warnings)
+    values = _flatten(config.model_dump(mode="json", exclude={"root"}))
+    sources = {}
+    for key in values:
+        sources[key] = "default"
+        for layer in layers:
+            if _has(layer.raw, key):
+                origin = layer.origins.get(key)
+                sources[key] = layer.label + (f" {origin} (zwarm 3.x)" if origin else "")
+    for name, source in _env_sources(config).items():
+        values[f"env.{name}"] = "(set)" if name in os.environ else "(not set)"
+        sources[f"env.{name}"] = source
+    return values, sources, warnings
+
+
+def _env_sources(config: Config) -> dict[str, str]:
+    """The variables the orchestrator's key is read from, and every one a .env gave."""
+    key_env = config.orchestrator.api_key_env or (
+        "ANTHROPIC_API_KEY" if config.orchestrator.provider == "anthropic" else "OPENAI_API_KEY")
+    names = {key_env: _dotenv_loaded.get(key_env, "environment")}
+    names.update({n: path for n, path in _dotenv_loaded.items()
+                  if path == str(config.root / ".env")})
+    return names

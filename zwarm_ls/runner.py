@@ -45,6 +45,11 @@ def runner_alive(run: dict) -> bool:
 
 # ----- daemon side -----------------------------------------------------------------------
 
+# Every runner and agent carries these, and so does anything they start: `kill --all`
+# finds an agent's background job by them after it left the turn's process group.
+SESSION_ENV = "ZWARM_LS_SESSION_ID"
+TURN_ENV = "ZWARM_LS_TURN"
+
 
 def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[str],
            env: dict[str, str]) -> None:
@@ -60,7 +65,8 @@ def launch(store: Store, meta: SessionMeta, turn: int, prompt: str, argv: list[s
             proc = subprocess.Popen(
                 [sys.executable, "-m", "zwarm_ls.runner", str(store.root), meta.id, str(turn)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=runner_log,
-                cwd=meta.working_dir, env=env, close_fds=True,
+                cwd=meta.working_dir, close_fds=True,
+                env={**env, SESSION_ENV: meta.id, TURN_ENV: str(turn)},
             )
         # The intermediate process exits as soon as the CLI is started; non-zero when the
         # runner died before that (it logged why, and settled the turn if it could).

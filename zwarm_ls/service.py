@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import editor
+from . import editor, models
 from .adapters import get_adapter
 from .config import Config
 from .edits import read_disk
@@ -330,13 +330,15 @@ class SessionService:
     # ----- verbs -------------------------------------------------------------------------
 
     async def delegate(self, params: DelegateParams) -> DelegateResult:
-        adapter_name = params.adapter or self.config.daemon.default_adapter
+        # The model may name its adapter (sonnet runs on claude) and may be an alias.
+        adapter_name, model_name = models.resolve(params.model, params.adapter)
+        adapter_name = adapter_name or self.config.daemon.default_adapter
         adapter = get_adapter(adapter_name)
         working_dir = self._working_dir(params.working_dir)
         executor = params.executor or self.config.executor.kind
         if executor == "local":  # a remote turn finds the CLI on the workers
             self._executable(adapter_name)
-        model = params.model or self.config.adapter(adapter_name).model or adapter.default_model
+        model = model_name or self.config.adapter(adapter_name).model or adapter.default_model
         task = self._task_text(params)
         anchor = params.anchor or params.selection
         # A remote turn works in a copy of the base snapshot: its result is always a

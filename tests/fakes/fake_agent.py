@@ -19,6 +19,8 @@ repeats). Actions:
   {"exit": code}             stop here with this exit code
   {"crash": true}            SIGKILL itself mid-turn
   {"wait_for_file": path}    block until the file exists (to hold a turn open)
+  {"detach": argv, "pid_file": path}  start argv in a session of its own (a background
+                             job that leaves the turn's process group) and write its pid
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -144,6 +147,11 @@ def main() -> int:
             out.flush()
             while not os.path.exists(action["wait_for_file"]):
                 time.sleep(0.02)
+        elif "detach" in action:
+            job = subprocess.Popen(action["detach"], start_new_session=True,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            Path(action["pid_file"]).write_text(str(job.pid))
         elif "crash" in action:
             out.flush()
             os.kill(os.getpid(), signal.SIGKILL)
