@@ -670,3 +670,36 @@ class PilotGotoResult(Model):
     current: str
     # Checkpoints after `current`; the next message discards them (a new branch).
     later: list[str]
+
+
+# ----- orchestrator runs (zwarm/listRuns, `zwarm-ls runs --json`) ---------------------------
+
+
+RUN_RESUMABLE = ("interrupted", "stopped", "failed", "budget_exhausted")
+
+
+class RunSummary(Model):
+    """One orchestrator run. `interrupted`: it was running when its process died."""
+
+    run_id: str
+    kind: Literal["orchestrator"] = "orchestrator"
+    status: RunStatus | Literal["interrupted"]
+    task: str
+    step_count: int
+    max_steps: int
+    sessions: list[str] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    created_at: str
+    updated_at: str
+    resumed: int = 0  # how many times it was resumed
+    resumable: bool = False  # `orchestrate --resume RUN` can carry it on
+    message: str | None = None
+    stopped_by: str | None = None
+
+
+class ListRunsParams(Model):
+    limit: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class ListRunsResult(Model):
+    runs: list[RunSummary]  # newest first

@@ -4,6 +4,7 @@ driven by pytest-lsp's client, with the model played by the scripted server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.lsp_helpers import SERVER, plain
 from tests.lsp_helpers import request as lsp_request
 from tests.orchestrator.conftest import bodies, call, calls, tool_outputs, user_texts, write_config
 from zwarm_ls.protocol import (
+    ListRunsResult,
     OrchestrateResult,
     OrchestratorUpdated,
     PilotGotoResult,
@@ -204,3 +206,27 @@ async def test_orchestrate_streams_and_can_be_read_back(project: Path, start_dae
     waited = OrchestrateResult.model_validate(await request(
         client, "zwarm/orchestrate", {"task": "again", "wait": True}))
     assert waited.status in ("exited", "budget_exhausted")
+
+
+async def test_list_runs_shows_the_daemons_runs_and_interrupted_ones(
+        project: Path, start_daemon: Start, model_server) -> None:
+    server = model_server([calls(call("exit", "x1", message="all done"))])
+    write_config(project, "openai", server)
+    # A run some other process left behind mid-step (its process is gone).
+    stale = project / ".zwarm" / "orchestrator" / "20200101-000000-abcdef" / "run.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"run_id": "20200101-000000-abcdef", "task": "old task",
+                                 "status": "running", "max_steps": 50, "step_count": 3,
+                                 "created_at": "2020-01-01T00:00:00+00:00",
+                                 "updated_at": "2020-01-01T00:00:00+00:00",
+                                 "pid": 2 ** 22 + 1, "start_ticks": 1}))
+    client = await start_daemon()
+    done = OrchestrateResult.model_validate(await request(
+        client, "zwarm/orchestrate", {"task": "finish up", "wait": True}))
+    listed = ListRunsResult.model_validate(await request(client, "zwarm/listRuns", {}))
+    assert [(r.run_id, r.status, r.task, r.resumable) for r in listed.runs] == [
+        (done.run_id, "exited", "finish up", False),
+        ("20200101-000000-abcdef", "interrupted", "old task", True)]
+    assert listed.runs[0].message == "all done" and listed.runs[0].step_count == 1
+    one = ListRunsResult.model_validate(await command(client, "zwarm.listRuns", {"limit": 1}))
+    assert [r.run_id for r in one.runs] == [done.run_id]

@@ -17,10 +17,10 @@ from typing import Any
 from ..costs import format_cost
 from ..errors import InvalidParams, ZwarmError
 from ..models import adapter_for_model
-from ..protocol import Model, Step
+from ..protocol import ListRunsParams, Model, Step
 from ..render import format_session, format_step, format_tokens, print_json
 from ..service import SessionService
-from .orchestrator import Orchestrator, RunRecord, list_runs
+from .orchestrator import Orchestrator, list_run_summaries, list_runs
 from .pilot import Pilot
 from .providers import REASONING_EFFORTS
 
@@ -246,28 +246,17 @@ def _run_id(svc: SessionService, ref: str) -> str:
                         f"'{ref}' matches {len(matches)} runs", hint="`zwarm-ls runs` lists them")
 
 
-def run_row(record: RunRecord) -> dict:
-    status = "interrupted" if record.status == "running" and not record.driven() \
-        else record.status
-    return {"runId": record.run_id, "kind": record.kind, "status": status,
-            "task": record.task, "stepCount": record.step_count, "maxSteps": record.max_steps,
-            "sessions": record.sessions, "usage": record.usage.wire(),
-            "createdAt": record.created_at, "updatedAt": record.updated_at,
-            "resumed": record.resumed, "message": record.message}
-
-
 async def cmd_runs(svc: SessionService, args: argparse.Namespace) -> int:
-    rows = [run_row(r) for r in list_runs(svc.config)]
+    result = list_run_summaries(svc.config, ListRunsParams())
     if args.json:
-        print_json({"runs": rows})
+        print_json(result)
         return 0
-    for r in rows:
-        print(f"{r['runId']}  {r['status']:<16} {r['stepCount']:>3}/{r['maxSteps']:<3} steps "
-              f"{len(r['sessions']):>2} sessions  {' '.join(r['task'].split())[:50]}")
-    if not rows:
+    for r in result.runs:
+        print(f"{r.run_id}  {r.status:<16} {r.step_count:>3}/{r.max_steps:<3} steps "
+              f"{len(r.sessions):>2} sessions  {' '.join(r.task.split())[:50]}")
+    if not result.runs:
         print("no orchestrator runs yet")
-    elif any(r["status"] in ("interrupted", "stopped", "failed", "budget_exhausted")
-             for r in rows):
+    elif any(r.resumable for r in result.runs):
         print("(resume one with: zwarm-ls orchestrate --resume RUN)")
     return 0
 

@@ -2,6 +2,7 @@
 
   zwarm/orchestrate             {task, maxSteps?, wait?} → {runId, status, …}
   zwarm/orchestratorTrajectory  {runId, sinceIndex?}     → the run's steps (pilot ids too)
+  zwarm/listRuns                {limit?}                 → orchestrator runs, newest first
   zwarm/pilot                   {message, pilotId?}      → the turn's reply and checkpoint
   zwarm/pilotHistory            {pilotId?}               → checkpoints
   zwarm/pilotGoto               {checkpoint, pilotId?}   → the new current checkpoint
@@ -26,6 +27,7 @@ from ..errors import InvalidParams
 from ..protocol import (
     ChatAnswer,
     ChatQuestion,
+    ListRunsParams,
     OrchestrateParams,
     OrchestrateResult,
     OrchestratorUpdated,
@@ -36,7 +38,13 @@ from ..protocol import (
     Step,
 )
 from ..rpc import Handler, to_plain
-from .orchestrator import Orchestrator, new_run_id, read_run, run_trajectory
+from .orchestrator import (
+    Orchestrator,
+    list_run_summaries,
+    new_run_id,
+    read_run,
+    run_trajectory,
+)
 from .pilot import Pilot, pilot_path
 
 if TYPE_CHECKING:
@@ -134,6 +142,10 @@ class Hub:
         read_run(config, p.run_id)  # raises the "no such run" error
         raise InvalidParams(f"no run '{p.run_id}'")
 
+    async def list_runs(self, p: ListRunsParams) -> BaseModel:
+        """Every run of the project, this daemon's and those of `zwarm-ls orchestrate`."""
+        return list_run_summaries(self.ls.service.config, p)
+
     def _pilot(self, pilot_id: str) -> Pilot:
         if pilot_id not in self.pilots:
             pilot = Pilot(self.ls.service, pilot_id, user_channel=LspUser(self.ls))
@@ -161,6 +173,7 @@ class Hub:
 REQUESTS: dict[str, tuple[type[BaseModel], Callable[[Hub], Handler]]] = {
     "orchestrate": (OrchestrateParams, lambda hub: hub.orchestrate),
     "orchestratorTrajectory": (RunTrajectoryParams, lambda hub: hub.trajectory),
+    "listRuns": (ListRunsParams, lambda hub: hub.list_runs),
     "pilot": (PilotParams, lambda hub: hub.pilot),
     "pilotHistory": (PilotRef, lambda hub: hub.history),
     "pilotGoto": (PilotGotoParams, lambda hub: hub.goto),

@@ -21,8 +21,12 @@ from ..config import Config
 from ..costs import estimate_cost
 from ..errors import InvalidParams, ZwarmError
 from ..protocol import (
+    RUN_RESUMABLE,
+    ListRunsParams,
+    ListRunsResult,
     OrchestrateResult,
     RunStatus,
+    RunSummary,
     RunTrajectoryParams,
     RunTrajectoryResult,
     SessionSummary,
@@ -109,6 +113,23 @@ def list_runs(config: Config) -> list[RunRecord]:
         except ValueError:
             log.warning("unreadable orchestrator run %s", path)
     return sorted(records, key=lambda r: r.created_at, reverse=True)
+
+
+def run_summary(record: RunRecord) -> RunSummary:
+    """What listings show: a run left `running` by a process that died is `interrupted`."""
+    status = "interrupted" if record.status == "running" and not record.driven() \
+        else record.status
+    return RunSummary(run_id=record.run_id, status=status, task=record.task,
+                      step_count=record.step_count, max_steps=record.max_steps,
+                      sessions=record.sessions, usage=record.usage,
+                      created_at=record.created_at, updated_at=record.updated_at,
+                      resumed=record.resumed, resumable=status in RUN_RESUMABLE,
+                      message=record.message, stopped_by=record.stopped_by)
+
+
+def list_run_summaries(config: Config, params: ListRunsParams) -> ListRunsResult:
+    runs = [run_summary(r) for r in list_runs(config)]
+    return ListRunsResult(runs=runs[:params.limit] if params.limit else runs)
 
 
 def run_trajectory(config: Config, params: RunTrajectoryParams) -> RunTrajectoryResult:
