@@ -19,7 +19,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -453,8 +453,26 @@ def parse_value(text: str) -> Any:
     return text
 
 
+# zwarm 3.x keys that name things: `--set executor.model=5.2` is a name, not a number.
+_ZWARM_TEXT_KEYS = {"executor.model", "executor.adapter", "executor.sandbox", "orchestrator.lm"}
+
+
+def _wants_text(parts: list[str]) -> bool:
+    """Whether the setting at `parts` only takes text (a model name, a mode)."""
+    if ".".join(parts) in _ZWARM_TEXT_KEYS:
+        return True
+    model = _SECTION_MODELS.get(parts[0]) if len(parts) == 2 else None
+    info = model.model_fields.get(parts[1]) if model else None
+    if info is None:
+        return False
+    kinds = get_args(info.annotation) or (info.annotation,)
+    if get_origin(info.annotation) is Literal:
+        return all(isinstance(k, str) for k in kinds)
+    return str in kinds and not {int, float, bool} & set(kinds)
+
+
 def parse_set(item: str) -> dict[str, Any]:
-    """`a.b=c` as {"a": {"b": c}}."""
+    """`a.b=c` as {"a": {"b": c}}, c typed unless the setting only takes text."""
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not _SET_KEY.match(key):
@@ -465,7 +483,8 @@ def parse_set(item: str) -> dict[str, Any]:
     *parents, last = key.split(".")
     for part in parents:
         node = node.setdefault(part, {})
-    node[last] = parse_value(text.strip())
+    text = text.strip()
+    node[last] = text if _wants_text([*parents, last]) else parse_value(text)
     return out
 
 
