@@ -13,19 +13,20 @@ import os
 import platform
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-from . import changes_bench, ingest_bench, lsp_bench, store_bench
+from . import changes_bench, ingest_bench, list_bench, lsp_bench, store_bench
 from .baseline import CACHE, VERSION, load_sessions
 from .stats import Row, table
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SUITES = ("store", "ingest", "lsp", "changes")
+SUITES = ("list", "store", "ingest", "lsp", "changes")
 
 LEGEND = f"""\
 ratio = zwarm-ls ÷ baseline. For latencies and times below 1x means zwarm-ls is faster;
@@ -65,6 +66,9 @@ class Log:
 
 async def run_suites(args: argparse.Namespace, tmp: Path, log: Log) -> list[Row]:
     rows: list[Row] = []
+    if "list" in args.suites:
+        rows += await list_bench.run(tmp, list_bench.QUICK if args.quick else list_bench.FULL,
+                                     log)
     if "store" in args.suites:
         rows += await store_bench.run(tmp, store_bench.QUICK if args.quick else store_bench.FULL,
                                       log)
@@ -85,6 +89,17 @@ def command_line(argv: list[str]) -> str:
     return shlex.join([shown, "-m", "bench", *argv])
 
 
+def commit() -> str:
+    """The commit measured, marked dirty when the working tree differs from it."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return head + (" (with uncommitted changes)" if git("status", "--porcelain",
+                                                        "--untracked-files=no") else "")
+
+
 def load_average() -> str:
     """1/5/15-minute load: on a shared box this says how much the numbers were disturbed."""
     path = Path("/proc/loadavg")
@@ -101,6 +116,7 @@ def results_markdown(rows: list[Row], argv: list[str], elapsed_s: float,
                      load_at_start: str) -> str:
     return "\n".join([
         "# zwarm-ls benchmark results", "",
+        f"- commit: {commit()}",
         f"- date: {datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {machine(load_at_start)}",
         f"- command: `{command_line(argv)}` (from the repo root; took {elapsed_s:.0f} s)",

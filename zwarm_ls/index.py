@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from pydantic import ValidationError
 
@@ -51,6 +53,13 @@ LIVENESS_INTERVAL_S = 1.0
 # wrote it died before starting the runner) is failed after this long: the gap between
 # writing meta.json and `runner.launch` taking its lock is normally milliseconds.
 LAUNCH_GRACE_S = 30.0
+# A summary is a preview, sent for every session in every list: bounded text only (the
+# full task is in checkSession, the full messages in the trajectory).
+TASK_PREVIEW_CHARS = 200
+LATEST_PREVIEW_CHARS = 100
+# Steps kept in memory per session (the newest); older ones are re-read from the turn
+# file when a full trajectory is asked for, so a 100k-step session costs no more memory.
+STEP_WINDOW = 2000
 
 
 @dataclass
@@ -117,6 +126,53 @@ class Entry:
     liveness_checked: float = 0.0
     problem: str | None = None  # why its files could not be read, shown as its error
     foreign: ForeignTotals = field(default_factory=lambda: ForeignTotals())
+    # The summary and its JSON, built once per change and shared by every reader (a list
+    # of 1,000 sessions is then a join of cached strings), until `until` (wall clock),
+    # when its time-dependent field (needs_attention) may flip.
+    # Steps in memory are a window: the first one's index, and where each turn began.
+    step_base: int = 0
+    turn_starts: dict[int, int] = field(default_factory=dict)
+    settled: Settled | None = None  # a zwarm session's turn files, read once (no steps)
+    cached: SessionSummary | None = None
+    cached_json: str | None = None
+    until: float = math.inf
+    # Bumped by every change to any entry (of any index: at worst a listing is rebuilt
+    # once too often), so an unchanged store is listed from one cached string.
+    generation: ClassVar[int] = 0
+
+    def touch(self) -> None:
+        """Something the summary shows changed: build it again on the next read."""
+        self.cached = self.cached_json = None
+        Entry.generation += 1
+
+    @property
+    def step_count(self) -> int:
+        return self.step_base + len(self.steps or ())
+
+
+@dataclass
+class Settled:
+    """What reading a finished zwarm session's turn files taught, without its steps."""
+
+    totals: ForeignTotals
+    step_count: int
+    latest_step: str | None
+
+
+@dataclass
+class Listing:
+    """Every summary, newest first, with its JSON; and the JSON of all of them joined."""
+
+    rows: list[tuple[SessionSummary, str]]
+    until: float  # when a time-dependent field of some summary may flip (wall clock)
+    # What readers derive from the rows (a reply body, counts), kept with them.
+    memo: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def joined(self) -> str:
+        if "joined" not in self.memo:
+            self.memo["joined"] = ",".join(text for _, text in self.rows)
+        return self.memo["joined"]  # type: ignore[return-value]
 
 
 def status_of(value: str) -> Status:
@@ -136,6 +192,7 @@ class Index:
         self._lock = threading.RLock()
         self._refresh_lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
+        self._listing: tuple[int, Listing] | None = None
         self._journal_offset = 0
         self._last_rescan = 0.0
         self._started = False
@@ -145,11 +202,14 @@ class Index:
 
     # ----- refresh -----------------------------------------------------------------------
 
-    def refresh(self) -> list[Change]:
-        """Bring the index up to date with the files; return what changed."""
+    def refresh(self, rewritten: set[str] | None = None) -> list[Change]:
+        """Bring the index up to date with the files; return what changed. `rewritten`:
+        sessions whose meta.json was written by someone who keeps no journal."""
         with self._refresh_lock:
             changed, offset = self.store.read_journal(self._journal_offset)
             self._journal_offset = offset
+            if changed is not None and rewritten:
+                changed |= rewritten
             now = time.monotonic()
             if changed is None or not self._started or now - self._last_rescan > RESCAN_INTERVAL_S:
                 changed = (changed or set()) | self._rescan_ids()
@@ -185,6 +245,7 @@ class Index:
             problem = f"{type(exc).__name__}: {exc}"
             if entry is not None:
                 entry.reader = None
+                entry.touch()
                 if entry.problem != problem:
                     log.exception("session %s cannot be read", session_id)
                 entry.problem = problem
@@ -212,15 +273,18 @@ class Index:
             if entry is None or self.store.session_dir(session_id).exists():
                 return None  # unreadable for now (being created); keep what we had
             del self._entries[session_id]
+            entry.touch()
             return Change(session_id, self._summary(entry), status_changed=True, removed=True)
         if entry is None:
             entry = self._entries[session_id] = Entry(meta=meta)
+            entry.touch()
             status_changed = True
         else:
             status_changed = (entry.meta.status, entry.meta.turn) != (meta.status, meta.turn)
             if entry.meta.updated_at == meta.updated_at and not status_changed:
                 return None
             entry.meta = meta
+            entry.touch()
         new_steps: list[Step] = []
         behind = entry.reader is None and entry.reader_turn < meta.turn
         if (status_of(meta.status).is_active and entry.reader_turn != meta.turn) or (
@@ -236,7 +300,10 @@ class Index:
         exit_rec = ExitRecord.read(paths.exit)
         if exit_rec is None and (reason := self._runner_vanished(entry, turn)):
             exit_rec = self._settle_orphan(session_id, turn, paths, reason)
+        offset = entry.reader.offset
         new = self._append(entry, turn, entry.reader.read_new(final=exit_rec is not None))
+        if entry.reader.offset != offset:  # activity and the last message may have moved
+            entry.touch()
         status_changed = False
         if exit_rec is not None:
             entry.reader = None
@@ -247,6 +314,7 @@ class Index:
             if meta is not None:
                 status_changed = meta.status != entry.meta.status
                 entry.meta = meta
+                entry.touch()
         if new or status_changed:
             change = changes.get(session_id) or Change(session_id, None)
             change.new_steps.extend(new)
@@ -291,12 +359,15 @@ class Index:
 
     def _append(self, entry: Entry, turn: int, drafts: list[StepDraft]) -> list[Step]:
         assert entry.steps is not None
-        new = [
-            Step(index=len(entry.steps) + i, turn=turn, kind=d.kind, ts=d.ts or now_iso(),
-                 summary=d.summary, detail=d.detail, files=d.files, exit_code=d.exit_code)
-            for i, d in enumerate(drafts)
-        ]
-        entry.steps.extend(new)
+        entry.turn_starts.setdefault(turn, entry.step_count)
+        new = _to_steps(drafts, turn, entry.step_count)
+        if new:
+            entry.steps.extend(new)
+            entry.touch()
+            excess = len(entry.steps) - STEP_WINDOW
+            if excess > STEP_WINDOW // 4:  # trimmed in batches: `del` moves the list
+                del entry.steps[:excess]
+                entry.step_base += excess
         return new
 
     def _ensure_steps(self, entry: Entry) -> list[Step]:
@@ -305,6 +376,7 @@ class Index:
         meta = entry.meta
         if entry.steps is None:
             entry.steps, entry.reader, entry.reader_turn = [], None, 0
+            entry.step_base, entry.turn_starts = 0, {}
         adapter = get_adapter(meta.adapter)
         first = entry.reader_turn if entry.reader is not None else entry.reader_turn + 1
         added: list[Step] = []
@@ -318,31 +390,48 @@ class Index:
             entry.reader, entry.reader_turn = (reader if running else None), turn
             if not meta.turns and not running:
                 entry.foreign.add(turn, reader.state, adapter.cumulative_usage)
+        entry.touch()
         return added
 
     def settle_foreign(self) -> list[Change]:
         """Read the turn files of finished sessions that zwarm itself wrote (no per-turn
-        records), once, so their steps, usage and cost come from what the CLI reported
-        rather than from zwarm's last-turn totals. Runs in the background after start."""
+        records), once, so their step count, usage and cost come from what the CLI
+        reported rather than from zwarm's last-turn totals. Runs in the background after
+        start; each session is parsed without holding the index, and no step is kept."""
         changes = []
         for session_id in self.ids():
-            with self._lock, self._isolated(session_id):
+            with self._lock:
                 entry = self._entries.get(session_id)
                 if entry is None or entry.steps is not None or entry.meta.turns or \
-                        status_of(entry.meta.status).is_active:
+                        entry.settled is not None or status_of(entry.meta.status).is_active:
                     continue
-                self._ensure_steps(entry)
+                meta = entry.meta
+            settled = None
+            with self._isolated(session_id):
+                settled = _settle_turns(self.store, meta)
+            with self._lock:
+                if settled is None or self._entries.get(session_id) is not entry or \
+                        entry.meta is not meta:
+                    continue
+                entry.settled, entry.foreign = settled, settled.totals
+                entry.touch()
                 changes.append(Change(session_id, self._summary(entry)))
         return changes
 
     def steps(self, session_id: str, since: int = 0) -> list[Step]:
+        """Steps from index `since` on. The last STEP_WINDOW are in memory; older ones are
+        parsed again from their turn files (outside the lock) when someone asks."""
         with self._lock:
             entry = self._get(session_id)
             behind = entry.reader is None and entry.reader_turn < entry.meta.turn
             if entry.steps is None or behind:
                 self._ensure_steps(entry)
             assert entry.steps is not None
-            return entry.steps[since:]
+            window = entry.steps[max(since - entry.step_base, 0):]
+            if since >= entry.step_base:
+                return window
+            meta, base, starts = entry.meta, entry.step_base, dict(entry.turn_starts)
+        return _reread_steps(self.store, meta, starts, since, base) + window
 
     def live_state(self, session_id: str) -> TurnState | None:
         with self._lock:
@@ -379,9 +468,11 @@ class Index:
         with self._lock:
             entry = self._entries.get(meta.id)
             if entry is None:
-                self._entries[meta.id] = Entry(meta=meta)
+                self._entries[meta.id] = entry = Entry(meta=meta)
+                entry.touch()
             else:
                 entry.meta = meta
+                entry.touch()
 
     def _get(self, session_id: str) -> Entry:
         entry = self._entries.get(session_id)
@@ -395,9 +486,24 @@ class Index:
             return self._summary(self._get(session_id))
 
     def summaries(self) -> list[SessionSummary]:
+        """Every session's summary, newest first."""
+        return [summary for summary, _ in self.listing().rows]
+
+    def listing(self) -> Listing:
+        """Every session's summary with its wire JSON, newest first (ties by id, so a page
+        cursor is stable); the same object until something changes."""
         with self._lock:
-            out = [self._summary(e) for e in self._entries.values()]
-        return sorted(out, key=lambda s: s.created_at, reverse=True)
+            cached = self._listing
+            if cached is not None and cached[0] == Entry.generation and \
+                    time.time() < cached[1].until:
+                return cached[1]
+            rows = [(e.meta.created_at, e.meta.id, self._summary(e), self._summary_json(e))
+                    for e in self._entries.values()]
+            rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+            listing = Listing([(summary, text) for _, _, summary, text in rows],
+                              min((e.until for e in self._entries.values()), default=math.inf))
+            self._listing = (Entry.generation, listing)
+            return listing
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -406,17 +512,33 @@ class Index:
     # ----- summaries -------------------------------------------------------------------------
 
     def _summary(self, entry: Entry) -> SessionSummary:
+        if entry.cached is None or time.time() >= entry.until:
+            entry.cached, entry.cached_json = self._build_summary(entry), None
+            entry.until = attention_ends(entry.meta)
+        return entry.cached
+
+    def _summary_json(self, entry: Entry) -> str:
+        summary = self._summary(entry)
+        if entry.cached_json is None:
+            entry.cached_json = summary.model_dump_json(by_alias=True, exclude_none=True)
+        return entry.cached_json
+
+    def _build_summary(self, entry: Entry) -> SessionSummary:
         meta = entry.meta
         status = Status.FAILED if entry.problem else status_of(meta.status)
         live = entry.reader.state if entry.reader else None
         if entry.steps is not None:
-            step_count = len(entry.steps)
-            latest_step = next((s.summary for s in reversed(entry.steps) if s.kind != "usage"),
-                               None)
+            step_count = entry.step_count
+            latest_step = next((clip(s.summary, LATEST_PREVIEW_CHARS)
+                                for s in reversed(entry.steps) if s.kind != "usage"), None)
+        elif entry.settled is not None:
+            step_count = entry.settled.step_count
+            latest_step = entry.settled.latest_step
         else:  # from what zwarm or an earlier daemon recorded; foreign values are ignored
             step_count = sum(n for t in meta.turns if isinstance(n := getattr(t, "steps", 0), int))
             latest_step = getattr(meta, "latest_step", None)
-            latest_step = latest_step if isinstance(latest_step, str) else None
+            latest_step = clip(latest_step, LATEST_PREVIEW_CHARS) \
+                if isinstance(latest_step, str) else None
         usage, cost = meta_usage(meta), meta.cost_usd
         if entry.foreign.turns and not any(r.ended_at for r in meta.turns):
             # zwarm's own session, read from its files (until a turn of ours records them)
@@ -425,16 +547,55 @@ class Index:
         with contextlib.suppress(ValidationError):
             anchor = Anchor.model_validate(meta.anchor) if meta.anchor else None
         return SessionSummary(
-            id=meta.id, short_id=meta.id[:8], task=meta.task, adapter=meta.adapter,
+            id=meta.id, short_id=meta.id[:8], task=clip(meta.task, TASK_PREVIEW_CHARS),
+            adapter=meta.adapter,
             model=meta.model, status=status, turn=meta.turn, working_dir=meta.working_dir,
             created_at=meta.created_at, updated_at=meta.updated_at, step_count=step_count,
             latest_step=latest_step,
-            latest_message=clip(latest_message(meta, live), 150) or None,
+            latest_message=clip(latest_message(meta, live), LATEST_PREVIEW_CHARS) or None,
             activity=live.activity if live and status.is_active else None,
             needs_attention=needs_attention(meta), usage=usage, cost_usd=cost,
             error=entry.problem or meta.error, anchor=anchor,
             source=meta.source, exit_code=meta.exit_code, **_change_fields(meta),
         )
+
+
+def _to_steps(drafts: list[StepDraft], turn: int, first_index: int) -> list[Step]:
+    return [Step(index=first_index + i, turn=turn, kind=d.kind, ts=d.ts or now_iso(),
+                 summary=d.summary, detail=d.detail, files=d.files, exit_code=d.exit_code)
+            for i, d in enumerate(drafts)]
+
+
+def _settle_turns(store: Store, meta: SessionMeta) -> Settled:
+    """Count a finished zwarm session's steps and sum its usage from its turn files."""
+    adapter = get_adapter(meta.adapter)
+    totals, count, latest = ForeignTotals(), 0, None
+    for turn in range(1, meta.turn + 1):
+        reader = TurnReader(adapter, store.turn_paths(meta.id, turn).output)
+        drafts = reader.read_new(final=True)
+        count += len(drafts)
+        latest = next((clip(d.summary, LATEST_PREVIEW_CHARS) for d in reversed(drafts)
+                       if d.kind != "usage"), latest)
+        totals.add(turn, reader.state, adapter.cumulative_usage)
+    return Settled(totals, count, latest)
+
+
+def _reread_steps(store: Store, meta: SessionMeta, turn_starts: dict[int, int], since: int,
+                  before: int) -> list[Step]:
+    """Steps `since` ≤ index < `before`, parsed again from the turn files that hold them
+    (the same bytes give the same steps; timestamps the CLI did not write are the time of
+    this reading)."""
+    adapter = get_adapter(meta.adapter)
+    turns = sorted(turn_starts)
+    out: list[Step] = []
+    for turn, start in turn_starts.items():
+        end = next((turn_starts[t] for t in turns if t > turn), before)
+        if end <= since or start >= before:
+            continue
+        drafts = TurnReader(adapter, store.turn_paths(meta.id, turn).output).read_new(final=True)
+        first = max(since - start, 0)
+        out += _to_steps(drafts[first:max(before - start, 0)], turn, start + first)
+    return sorted(out, key=lambda s: s.index)
 
 
 def _change_fields(meta: SessionMeta) -> dict:
@@ -490,6 +651,15 @@ def latest_message(meta: SessionMeta, live: TurnState | None = None) -> str:
 def ended_at(meta: SessionMeta) -> datetime | None:
     record = meta.turn_record(meta.turn)
     return parse_time(record.ended_at if record and record.ended_at else meta.updated_at)
+
+
+def attention_ends(meta: SessionMeta) -> float:
+    """When (epoch seconds) a completed session stops needing attention on its own; inf
+    when time alone never changes its needs_attention."""
+    done = ended_at(meta) if status_of(meta.status) == Status.COMPLETED else None
+    if done is None or not needs_attention(meta):
+        return math.inf
+    return (done + ATTENTION_WINDOW).timestamp()
 
 
 def needs_attention(meta: SessionMeta, now: datetime | None = None) -> bool:

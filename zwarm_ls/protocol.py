@@ -271,8 +271,27 @@ class TrajectoryResult(Model):
     next_index: int
 
 
+LIST_PAGE_LIMIT = 10_000
+
+
 class ListParams(Model):
+    """All sessions by default, newest first. A client that wants pages gives `limit` and
+    then the `nextCursor` of the last page; `fields` keeps only those summary fields (its
+    wire names; `id` is always kept)."""
+
     status: Status | None = None
+    limit: int | None = Field(default=None, ge=1, le=LIST_PAGE_LIMIT)
+    cursor: str | None = Field(default=None, max_length=2 * ID_LIMIT)
+    fields: list[Annotated[str, Field(max_length=NAME_LIMIT)]] | None = Field(
+        default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> ListParams:
+        known = {info.alias or name for name, info in SessionSummary.model_fields.items()}
+        unknown = sorted(set(self.fields or ()) - known)
+        if unknown:
+            raise ValueError(f"unknown summary field(s): {', '.join(unknown[:5])}")
+        return self
 
 
 class SessionCounts(Model):
@@ -286,8 +305,15 @@ class SessionCounts(Model):
 
 
 class ListResult(Model):
-    sessions: list[SessionSummary]
+    # Full summaries, or only the requested `fields` of each (with `id`).
+    sessions: list[SessionSummary] | list[dict]
     counts: SessionCounts
+    next_cursor: str | None = None  # set when `limit` cut the list short
+
+
+class RawJson(str):
+    """A protocol value already encoded as JSON (a list served from cached summaries): the
+    server sends it as is instead of decoding and re-encoding it."""
 
 
 class EndParams(SessionRef):

@@ -59,6 +59,7 @@ from .service import SessionService
 from .transport import (
     TOKEN_ENV,
     GuardedReader,
+    RawJsonProtocol,
     StdinReader,
     TcpHost,
     TokenError,
@@ -74,7 +75,8 @@ REVIEW_LENS_SESSIONS = 20  # sessions with hunks to review that get per-hunk len
 class ZwarmServer(LanguageServer):
     def __init__(self, root: Path | None = None, token: str | None = None):
         super().__init__("zwarm-ls", __version__,
-                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+                         protocol_cls=RawJsonProtocol)
         self.root_override = root
         self.token = token
         self.authorized = token is None
@@ -232,7 +234,7 @@ REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
     "peekSession": (SessionRef, lambda ls: ls.service.peek),
     "checkSession": (SessionRef, lambda ls: ls.service.check),
     "getTrajectory": (TrajectoryParams, lambda ls: ls.service.trajectory),
-    "listSessions": (ListParams, lambda ls: ls.service.list),
+    "listSessions": (ListParams, lambda ls: ls.service.list_json),
     "endSession": (EndParams, lambda ls: ls.service.end),
     "waitForSessions": (WaitParams, lambda ls: ls.service.wait),
     "cleanSessions": (CleanParams, lambda ls: ls.service.clean),

@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import shutil
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +30,7 @@ from .errors import (
     StoreError,
 )
 from .executors import Executor, get_executor
-from .index import Change, Index, latest_message, needs_attention, status_of
+from .index import Change, Index, Listing, latest_message, needs_attention, status_of
 from .protocol import (
     CheckResult,
     CleanParams,
@@ -41,8 +44,10 @@ from .protocol import (
     ListParams,
     ListResult,
     PeekResult,
+    RawJson,
     SessionCounts,
     SessionRef,
+    SessionSummary,
     SessionUpdated,
     Status,
     TokenUsage,
@@ -95,6 +100,7 @@ class SessionService:
         self._watch_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
+        self._rewritten: set[str] = set()  # sessions whose meta.json file events named
 
     @property
     def config(self) -> Config:
@@ -156,7 +162,8 @@ class SessionService:
         try:
             while True:
                 try:
-                    changes = await asyncio.to_thread(self.index.refresh)
+                    rewritten, self._rewritten = self._rewritten, set()
+                    changes = await asyncio.to_thread(self.index.refresh, rewritten)
                     await self._dispatch(changes)
                 except asyncio.CancelledError:
                     raise
@@ -173,7 +180,9 @@ class SessionService:
             events.cancel()
 
     async def _file_events(self, woken: asyncio.Event) -> None:
-        """Set `woken` on every batch of writes under the store's sessions and journal."""
+        """Set `woken` on every batch of writes under the store's sessions and journal,
+        and note the sessions whose meta.json was rewritten: another tool (zwarm itself, a
+        daemon of an older version) writes them without our journal."""
         try:
             import watchfiles
         except ImportError:
@@ -183,9 +192,10 @@ class SessionService:
         for folder in watched:
             folder.mkdir(parents=True, exist_ok=True)
         try:
-            async for _ in watchfiles.awatch(*watched, debounce=FILE_EVENT_BATCH_MS,
+            async for batch in watchfiles.awatch(*watched, debounce=FILE_EVENT_BATCH_MS,
                                              step=FILE_EVENT_STEP_MS, recursive=True,
                                              watch_filter=None, ignore_permission_denied=True):
+                self._rewritten |= metas_in(batch, self.store.sessions_dir)
                 woken.set()
         except Exception as exc:  # inotify limits, an exotic file system
             log.warning("no file-system events (%s): polling the store instead", exc)
@@ -460,14 +470,51 @@ class SessionService:
                                 next_index=params.since_index + len(steps))
 
     async def list(self, params: ListParams) -> ListResult:
-        summaries = self.index.summaries()
-        counts = SessionCounts(total=len(summaries))
-        for s in summaries:
-            setattr(counts, s.status.value, getattr(counts, s.status.value) + 1)
-            counts.needs_attention += s.needs_attention
+        page = self._list_page(params)
+        sessions = [s for s, _ in page.rows] if params.fields is None else \
+            [_pick(s, params.fields) for s, _ in page.rows]
+        return ListResult(sessions=sessions, counts=page.counts, next_cursor=page.next_cursor)
+
+    async def list_json(self, params: ListParams) -> RawJson:
+        """`list` encoded for the wire: the same ListResult, joined from the summaries'
+        cached JSON, so listing 1,000 sessions encodes nothing that did not change."""
+        if params.fields is not None:
+            return RawJson((await self.list(params)).model_dump_json(by_alias=True,
+                                                                     exclude_none=True))
+        page = self._list_page(params)
+        whole = page.next_cursor is None and params.status is None and params.cursor is None
+        if whole and isinstance(body := page.listing.memo.get("body"), RawJson):
+            return body
+        parts = ['{"sessions":[', page.listing.joined if whole else
+                 ",".join(text for _, text in page.rows), '],"counts":',
+                 page.counts.model_dump_json(by_alias=True)]
+        if page.next_cursor is not None:
+            parts += [',"nextCursor":', json.dumps(page.next_cursor)]
+        body = RawJson("".join(parts) + "}")
+        if whole:
+            page.listing.memo["body"] = body
+        return body
+
+    def _list_page(self, params: ListParams) -> ListPage:
+        listing = self.index.listing()
+        rows = listing.rows
+        counts = listing.memo.get("counts")
+        if not isinstance(counts, SessionCounts):
+            by_status = Counter(s.status.value for s, _ in rows)
+            counts = listing.memo["counts"] = SessionCounts(
+                total=len(rows), **by_status,
+                needs_attention=sum(s.needs_attention for s, _ in rows))
         if params.status:
-            summaries = [s for s in summaries if s.status == params.status]
-        return ListResult(sessions=summaries, counts=counts)
+            rows = [r for r in rows if r[0].status == params.status]
+        if params.cursor is not None:  # the rows after the last one of the previous page
+            after = _cursor_key(params.cursor)
+            rows = [r for r in rows if (r[0].created_at, r[0].id) < after]
+        next_cursor = None
+        if params.limit is not None and len(rows) > params.limit:
+            rows = rows[:params.limit]
+            last = rows[-1][0]
+            next_cursor = f"{last.created_at}|{last.id}"
+        return ListPage(listing, rows, counts, next_cursor)
 
     async def end(self, params: EndParams) -> EndResult:
         session_id = self.resolve(params.session_id)
@@ -551,6 +598,16 @@ class SessionService:
             self.index.put_meta(await asyncio.to_thread(self.store.update, session_id, viewed))
 
 
+def metas_in(batch: set[tuple[object, str]], sessions_dir: Path) -> set[str]:
+    """The sessions whose meta.json a batch of file events touched."""
+    ids = set()
+    for _, path in batch:
+        parts = Path(path).parts
+        if parts[-1:] == ("meta.json",) and Path(*parts[:-2]) == sessions_dir:
+            ids.add(parts[-2])
+    return ids
+
+
 def runtime_s(meta: SessionMeta) -> float:
     """Time from creation to the end of the last turn (or now, while it runs)."""
     start = parse_time(meta.created_at)
@@ -561,6 +618,27 @@ def runtime_s(meta: SessionMeta) -> float:
     if end is None:
         end = datetime.now(UTC) if status_of(meta.status).is_active else parse_time(meta.updated_at)
     return round(max(((end or start) - start).total_seconds(), 0.0), 3)
+
+
+@dataclass
+class ListPage:
+    listing: Listing  # every session, for the unfiltered whole list
+    rows: list[tuple[SessionSummary, str]]  # summary and its wire JSON, newest first
+    counts: SessionCounts  # over every session, whatever the filter and page
+    next_cursor: str | None
+
+
+def _cursor_key(cursor: str) -> tuple[str, str]:
+    created_at, sep, session_id = cursor.rpartition("|")
+    if not sep:
+        raise InvalidParams("cursor is not one this daemon gave out",
+                            hint="pass the nextCursor of the previous page, or no cursor")
+    return created_at, session_id
+
+
+def _pick(summary: SessionSummary, fields: list[str]) -> dict:
+    wire = summary.wire()
+    return {k: wire[k] for k in ("id", *fields) if k in wire}
 
 
 def _shorten(detail: str | None) -> str | None:

@@ -2,12 +2,14 @@
 skipped (read and dropped in bounded chunks, so the stream stays in step) instead of
 being buffered whole or killing the daemon, and a request sent without `params` gets
 `null` params so it is answered (pygls would otherwise never reply). And the TCP side:
-the token, and one language server per connection."""
+the token, and one language server per connection. Outgoing, results and notification
+params already encoded (`RawJson`) are spliced into the message as they are."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -20,6 +22,9 @@ from typing import Any, Protocol
 from lsprotocol.types import EXIT
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.io_ import run_async
+from pygls.protocol import LanguageServerProtocol
+
+from .protocol import RawJson
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,47 @@ DROP_CHUNK = 1024 * 1024
 CONTENT_LENGTH = re.compile(rb"^Content-Length: *(\d+)\r?\n$", re.IGNORECASE)
 # What the oversized message becomes: a notification pygls ignores ($/ methods are optional).
 DROPPED = b'{"jsonrpc": "2.0", "method": "$/zwarm/droppedMessage"}'
+
+
+class RawJsonProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that a result or notification params that are `RawJson` go
+    out as they are: a list of 1,000 sessions is joined from cached summary JSON, and
+    decoding it only for pygls to encode it again would cost more than all the rest."""
+
+    def _send_data(self, data: Any) -> None:
+        raw, key = _raw_part(data)
+        if raw is None or self.writer is None:
+            super()._send_data(data)
+            return
+        head = {"jsonrpc": "2.0"}
+        head.update({"id": data.id} if key == "result" else {"method": data.method})
+        body = (json.dumps(head)[:-1] + f', "{key}": ' + raw + "}").encode()
+        header = (f"Content-Length: {len(body)}\r\n"
+                  f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n")
+        try:
+            written = self.writer.write(header.encode() + body if self._include_headers
+                                        else body)
+            if inspect.isawaitable(written):  # an async writer (TCP): keep the task alive
+                task = asyncio.ensure_future(written)
+                _WRITES.add(task)
+                task.add_done_callback(_WRITES.discard)
+        except BrokenPipeError:
+            log.error("the client went away while a reply was being sent")
+            raise
+
+
+_WRITES: set[asyncio.Future[Any]] = set()
+
+
+def _raw_part(data: Any) -> tuple[str | None, str]:
+    """The pre-encoded part of an outgoing message and its key, if it has one."""
+    result = getattr(data, "result", None)
+    if isinstance(result, RawJson):
+        return result, "result"
+    params = getattr(data, "params", None)
+    if isinstance(params, RawJson) and hasattr(data, "method"):
+        return params, "params"
+    return None, ""
 
 
 MAX_HEADER_LINE = 64 * 1024
