@@ -141,3 +141,10 @@ def test_dotenv_reaches_the_agent_never_overrides_and_is_never_logged(project, f
     assert "env.ZW_TEST_KEPT" not in out["sources"]  # the environment's value won
     for text in (done.stdout, done.stderr, shown.stdout, shown.stderr, log_file.read_text()):
         assert secret not in text and "sk-orchestrator" not in text
+
+
+def test_the_editors_settings_are_the_client_source(project: Path) -> None:
+    (project / ".zwarm" / "config.toml").write_text("[orchestrator]\nmax_steps = 5\n")
+    values, sources, _ = config.config_sources(
+        project, {"orchestrator": {"max_steps": 3}, "trustedFolder": True})
+    assert values["orchestrator.max_steps"] == 3 and sources["orchestrator.max_steps"] == "client"
