@@ -15,7 +15,7 @@ def test_subcommands_call_the_daemon_and_show_answers(nvim: Nvim) -> None:
 
     assert result["subcommands"] == ["accept", "blame", "changes", "check", "converse",
                                      "delegate", "diff", "end", "orchestrate", "peek", "pilot",
-                                     "reject", "sessions", "trajectory", "trust"]
+                                     "reject", "runs", "sessions", "trajectory", "trust"]
     assert result["adapters"] == ["@codex", "@claude"]
     session = result["session"]
     short = session["shortId"]

@@ -244,6 +244,9 @@ M.subcommands = {
   pilot = { run = function(args)
     M.pilot(table.concat(args, " "))
   end },
+  runs = { run = function()
+    require("zwarm.runs").list()
+  end },
 }
 
 local ID_COMMANDS = { peek = true, check = true, trajectory = true, converse = true, ["end"] = true,

@@ -95,4 +95,74 @@ function M.on_update(update)
   append_steps(bufnr, update.newSteps or {})
 end
 
+-- ----- the runs list (:Zwarm runs) ---------------------------------------------
+
+local RUNS_BUFFER = "zwarm://runs"
+
+---@param run table RunSummary
+---@return string
+local function run_line(run)
+  local task = (run.task or ""):gsub("%s+", " ")
+  return ("%s  %-16s %3d/%-3d steps  %2d sessions  %s"):format(
+    run.runId, run.status, run.stepCount or 0, run.maxSteps or 0, #(run.sessions or {}), task)
+end
+
+--- Open a run's steps (zwarm/orchestratorTrajectory) in its `zwarm://orchestrator/`
+--- buffer; a run still going keeps streaming into it.
+---@param run_id string
+function M.open(run_id)
+  M.optional_request("zwarm/orchestratorTrajectory", { runId = run_id }, function(r)
+    local bufnr = view.scratch("zwarm://orchestrator/" .. run_id)
+    M.buffers[run_id] = bufnr
+    local task = (r.task or ""):gsub("\n", " ")
+    view.set(bufnr, { header(run_id, r.status), "", "- **task**: " .. task, "" })
+    append_steps(bufnr, r.steps or {})
+    vim.api.nvim_exec_autocmds("User", { pattern = "ZwarmRunOpened", data = { runId = run_id } })
+  end)
+end
+
+--- The run under the cursor of the runs buffer.
+---@param bufnr integer
+---@return string|nil
+local function run_at_cursor(bufnr)
+  local line = vim.api.nvim_get_current_line()
+  local id = line:match("^(%S+)")
+  return id and vim.tbl_contains(vim.b[bufnr].zwarm_run_ids or {}, id) and id or nil
+end
+
+--- `:Zwarm runs`: the project's orchestrator runs, newest first, in `zwarm://runs`.
+function M.list()
+  M.optional_request("zwarm/listRuns", vim.empty_dict(), function(result)
+    local runs = result.runs or {}
+    local bufnr = view.scratch(RUNS_BUFFER)
+    local lines = { "# orchestrator runs", "" }
+    local ids, resumable = {}, false
+    for _, run in ipairs(runs) do
+      lines[#lines + 1] = run_line(run)
+      ids[#ids + 1] = run.runId
+      resumable = resumable or run.resumable == true
+    end
+    if #runs == 0 then
+      lines[#lines + 1] = "(no orchestrator runs yet: :Zwarm orchestrate {task})"
+    end
+    vim.list_extend(lines, { "", "<CR> its steps · r refresh · q close" })
+    if resumable then
+      lines[#lines + 1] = "resume a stopped or interrupted run: zwarm-ls orchestrate --resume RUN"
+    end
+    vim.bo[bufnr].modifiable = true
+    view.set(bufnr, lines)
+    vim.bo[bufnr].modifiable = false
+    vim.b[bufnr].zwarm_run_ids = ids
+    vim.keymap.set("n", "<CR>", function()
+      local id = run_at_cursor(bufnr)
+      if id then
+        M.open(id)
+      end
+    end, { buffer = bufnr, nowait = true, desc = "zwarm: open the run's steps" })
+    vim.keymap.set("n", "r", M.list, { buffer = bufnr, nowait = true, desc = "zwarm: refresh the runs" })
+    vim.api.nvim_win_set_cursor(0, { math.min(3, #lines), 0 })
+    vim.api.nvim_exec_autocmds("User", { pattern = "ZwarmRunsListed", data = { count = #runs } })
+  end)
+end
+
 return M
