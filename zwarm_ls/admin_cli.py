@@ -66,9 +66,9 @@ def cmd_models(args: argparse.Namespace) -> int:
 # ----- kill ------------------------------------------------------------------------------
 
 
-def stray_processes(store: Store) -> list[int]:
-    """Pids whose environment names a session of this store."""
-    known = set(store.list_ids())
+def stray_processes(store: Store, spare: frozenset[str] = frozenset()) -> list[int]:
+    """Pids whose environment names a session of this store (other than `spare`)."""
+    known = set(store.list_ids()) - spare
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -84,15 +84,16 @@ def stray_processes(store: Store) -> list[int]:
     return found
 
 
-def stop_strays(store: Store) -> int:
+def stop_strays(store: Store, spare: frozenset[str] = frozenset()) -> int:
     """Whatever is left of finished sessions' process groups (an agent's background job),
-    and processes that carry a session id of this store. Returns how many were signalled."""
+    and processes that carry a session id of this store, except those of `spare`.
+    Returns how many were signalled."""
     count = 0
-    for session_id in store.list_ids():
+    for session_id in set(store.list_ids()) - spare:
         turns = store.session_dir(session_id) / "turns"
         for run_file in sorted(turns.glob("turn_*.run.json")) if turns.is_dir() else []:
             count += runner.stop_orphaned_group(read_json(run_file))
-    for pid in stray_processes(store):
+    for pid in stray_processes(store, spare):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
             count += 1
@@ -106,8 +107,11 @@ async def kill(svc: SessionService, refs: list[str] | None,
     ids = [s.id for s in svc.index.summaries() if s.status.is_active] if refs is None \
         else [svc.resolve(ref) for ref in refs]
     ended = [await svc.end(EndParams(session_id=i, reason=reason)) for i in ids]
-    strays = await asyncio.to_thread(stop_strays, svc.store) if refs is None else 0
-    return ended, strays
+    if refs is not None:
+        return ended, 0
+    # A session started (by another daemon) while these ended is nobody's stray.
+    spare = frozenset(s.id for s in svc.index.summaries() if s.status.is_active) - set(ids)
+    return ended, await asyncio.to_thread(stop_strays, svc.store, spare)
 
 
 async def cmd_kill(svc: SessionService, args: argparse.Namespace) -> int:
