@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from zwarm_ls import config
+from zwarm_ls import config, trust
 from zwarm_ls.errors import InvalidParams
 
 
@@ -148,3 +148,18 @@ def test_the_editors_settings_are_the_client_source(project: Path) -> None:
     values, sources, _ = config.config_sources(
         project, {"orchestrator": {"max_steps": 3}, "trustedFolder": True})
     assert values["orchestrator.max_steps"] == 3 and sources["orchestrator.max_steps"] == "client"
+
+
+def test_an_untrusted_zwarm_project_cannot_widen_through_its_old_keys(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(trust.ENV_DIR, str(tmp_path / "nobody-trusts"))
+    (project / ".zwarm" / "config.toml").write_text(
+        '[orchestrator]\nallowed_dirs = ["*"]\n[executor]\nsandbox = "danger-full-access"\n'
+        'model = "opus"\n')
+    loaded, warnings = config.load_config(project)
+    assert loaded.daemon.allowed_dirs is None and loaded.codex.sandbox == "workspace-write"
+    assert loaded.claude.model == "opus"  # a model only narrows
+    text = "\n".join(warnings)
+    assert "ignored daemon.allowed_dirs" in text and \
+        "(written as zwarm's [orchestrator] allowed_dirs)" in text
+    assert "(written as zwarm's [executor] sandbox)" in text

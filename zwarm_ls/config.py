@@ -609,17 +609,23 @@ def config_layers(root: Path, overrides: dict[str, Any] | None = None,
     layers = [Layer(str(user_path), read_user_config(warnings))]
     for layer in _project_layers(root, warnings):
         if not trusted:
-            layer.raw, dropped = trust.narrow(layer.raw, f"{root / ZWARM_DIR}", layers[0].raw)
-            warnings += dropped
+            _narrow(layer, f"{root / ZWARM_DIR}", layers[0].raw, warnings)
         layers.append(layer)
     layers += _command_line_layers(warnings)
     if options:
         client = _client_layer(options, warnings)
         if not trusted:
-            client.raw, dropped = trust.narrow(client.raw, "editor settings", _merge(layers))
-            warnings += dropped
+            _narrow(client, "editor settings", _merge(layers), warnings)
         layers.append(client)
     return layers, warnings
+
+
+def _narrow(layer: Layer, where: str, base: dict[str, Any], warnings: list[str]) -> None:
+    """Drop what `layer` would widen; a warning names the zwarm key the user wrote."""
+    layer.raw, dropped = trust.narrow(layer.raw, where, base)
+    for message in dropped:
+        origin = next((o for k, o in layer.origins.items() if f"ignored {k} " in message), "")
+        warnings.append(message + (f" (written as zwarm's {origin})" if origin else ""))
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Config, list[str]]:
