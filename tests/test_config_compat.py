@@ -163,3 +163,12 @@ def test_an_untrusted_zwarm_project_cannot_widen_through_its_old_keys(
     assert "ignored daemon.allowed_dirs" in text and \
         "(written as zwarm's [orchestrator] allowed_dirs)" in text
     assert "(written as zwarm's [executor] sandbox)" in text
+
+
+def test_a_zwarm_key_and_its_zwarm_ls_name_in_one_file(project: Path) -> None:
+    (project / ".zwarm" / "config.toml").write_text(
+        '[daemon]\nallowed_dirs = ["a"]\n[orchestrator]\nallowed_dirs = ["b"]\nlm = "gpt-5"\n')
+    loaded, warnings = config.load_config(project)
+    assert loaded.daemon.allowed_dirs == ["a"] and loaded.orchestrator.model == "gpt-5"
+    assert any("[orchestrator] allowed_dirs (zwarm 3.x) ignored: daemon.allowed_dirs is set "
+               "too, and wins" in w for w in warnings)

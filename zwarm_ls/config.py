@@ -225,21 +225,34 @@ def _report(dotted: str, where: str) -> str:
     return f"{where}: {dotted} (zwarm 3.x) is not supported: {ZWARM_UNSUPPORTED[dotted]}"
 
 
-def _move(data: dict[str, Any], key: str, raw: dict[str, Any], section: str, field: str,
-          origins: dict[str, str], origin: str) -> None:
-    """Take `key` out of `data` into raw[section][field], unless that is set already
-    (a zwarm-ls key, or the dedicated file read later, wins)."""
-    if key not in data:
-        return
-    value = data.pop(key)
-    target = raw.setdefault(section, {})
-    if isinstance(target, dict) and field not in target:
+@dataclass
+class _Translation:
+    """What translating one file learns besides the sections: where to report, the
+    warnings, and which zwarm key each moved value came from."""
+
+    where: str
+    warnings: list[str]
+    origins: dict[str, str]
+
+    def move(self, data: dict[str, Any], key: str, raw: dict[str, Any], section: str,
+             field: str, origin: str) -> None:
+        """Take `key` out of `data` into raw[section][field]; when the same file sets that
+        too, the zwarm-ls key wins and the old one is reported."""
+        if key not in data:
+            return
+        value = data.pop(key)
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            return  # build_config reports a section that is not a table
+        if field in target:
+            self.warnings.append(f"{self.where}: {origin} (zwarm 3.x) ignored: {section}."
+                                 f"{field} is set too, and wins")
+            return
         target[field] = value
-        origins[f"{section}.{field}"] = origin
+        self.origins[f"{section}.{field}"] = origin
 
 
-def _zwarm_executor(executor: dict[str, Any], raw: dict[str, Any], where: str,
-                    warnings: list[str], origins: dict[str, str]) -> None:
+def _zwarm_executor(executor: dict[str, Any], raw: dict[str, Any], t: _Translation) -> None:
     """zwarm 3.x kept the agents' defaults in [executor]; zwarm-ls's [executor] says where
     turns run, so adapter, model and sandbox move to [daemon], [codex] and [claude]."""
     adapter = executor.pop("adapter", None)
@@ -247,37 +260,31 @@ def _zwarm_executor(executor: dict[str, Any], raw: dict[str, Any], where: str,
     name = "codex" if adapter == "codex_mcp" else adapter
     if name in models.ADAPTERS:
         executor["adapter"] = name
-        _move(executor, "adapter", raw, "daemon", "default_adapter", origins, "[executor] adapter")
+        t.move(executor, "adapter", raw, "daemon", "default_adapter", "[executor] adapter")
     elif adapter is not None:
-        warnings.append(f"{where}: [executor] adapter {adapter!r} is not an agent CLI "
-                        f"(codex or claude); the default adapter stays")
+        t.warnings.append(f"{t.where}: [executor] adapter {adapter!r} is not an agent CLI "
+                          f"(codex or claude); the default adapter stays")
     model = executor.get("model")
     if isinstance(model, str) and model.strip():
         target = models.adapter_for_model(model) or (name if name in models.ADAPTERS
                                                       else "codex")
         executor["model"] = models.canonical(model)
-        _move(executor, "model", raw, target, "model", origins, "[executor] model")
+        t.move(executor, "model", raw, target, "model", "[executor] model")
     elif "model" in executor and executor.pop("model") is not None:
-        warnings.append(f"{where}: [executor] model must be a model name; ignored")
-    _move(executor, "sandbox", raw, "codex", "sandbox", origins, "[executor] sandbox")
+        t.warnings.append(f"{t.where}: [executor] model must be a model name; ignored")
+    t.move(executor, "sandbox", raw, "codex", "sandbox", "[executor] sandbox")
     if executor.get("web_search") is False:  # codex searches only when told to: the same
         executor.pop("web_search")
 
 
-def _zwarm_orchestrator(orch: dict[str, Any], raw: dict[str, Any],
-                        origins: dict[str, str]) -> None:
+def _zwarm_orchestrator(orch: dict[str, Any], raw: dict[str, Any], t: _Translation) -> None:
     """zwarm's [orchestrator] also held where delegates may work, and other names."""
-    _move(orch, "allowed_dirs", raw, "daemon", "allowed_dirs", origins,
-          "[orchestrator] allowed_dirs")
-    if "lm" in orch:
-        lm = orch.pop("lm")
-        if "model" not in orch:
-            orch["model"] = lm
-            origins["orchestrator.model"] = "[orchestrator] lm"
+    t.move(orch, "allowed_dirs", raw, "daemon", "allowed_dirs", "[orchestrator] allowed_dirs")
+    t.move(orch, "lm", raw, "orchestrator", "model", "[orchestrator] lm")
     tc = orch.get("tc_compression")
-    if isinstance(tc, dict) and "max_chars" in tc and "max_tool_output_chars" not in orch:
-        orch["max_tool_output_chars"] = tc["max_chars"]
-        origins["orchestrator.max_tool_output_chars"] = "[orchestrator.tc_compression] max_chars"
+    if isinstance(tc, dict) and "max_chars" in tc:
+        t.move(dict(tc), "max_chars", raw, "orchestrator", "max_tool_output_chars",
+               "[orchestrator.tc_compression] max_chars")
         if set(tc) <= {"max_chars", "enabled", "compressor"} and tc.get("enabled", True) \
                 and tc.get("compressor", "naive_size") == "naive_size":
             orch.pop("tc_compression")  # exactly what it did in zwarm
@@ -287,7 +294,7 @@ def translate(data: dict[str, Any], where: str, warnings: list[str],
               origins: dict[str, str] | None = None) -> dict[str, Any]:
     """One config file (or --set) in config.toml's shape, zwarm 3.x keys included, as
     zwarm-ls sections. `origins` learns which zwarm key each translated value came from."""
-    origins = {} if origins is None else origins
+    t = _Translation(where, warnings, {} if origins is None else origins)
     raw: dict[str, Any] = {}
     for key, value in data.items():
         if key in _ZWARM_ONLY:
@@ -302,9 +309,9 @@ def translate(data: dict[str, Any], where: str, warnings: list[str],
         else:
             raw[key] = copy.deepcopy(value)
     if isinstance(raw.get("executor"), dict):
-        _zwarm_executor(raw["executor"], raw, where, warnings, origins)
+        _zwarm_executor(raw["executor"], raw, t)
     if isinstance(raw.get("orchestrator"), dict):
-        _zwarm_orchestrator(raw["orchestrator"], raw, origins)
+        _zwarm_orchestrator(raw["orchestrator"], raw, t)
     _report_unsupported(raw, where, warnings)
     return raw
 
