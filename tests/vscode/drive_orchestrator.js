@@ -1,10 +1,11 @@
 // Drives the orchestrator and the pilot from VS Code's palette, against the scripted
 // model server: "Pilot" (the pilot asks a question through zwarm/chat, answered in an
 // input box, then replies), and "Orchestrate…" (a run that streams its steps into the
-// "zwarm orchestrator" output channel and ends with a notification). Writes what it read
+// "zwarm orchestrator" output channel and ends with a notification), and "Orchestrator
+// Runs" (the runs list; the picked run's steps go to the channel). Writes what it read
 // to RESULTS and screenshots to OUT_DIR (see workbench.js).
 "use strict";
-const { SEL, answerInput, drive, runCommand, settledToast, texts, waitText } = require("./workbench");
+const { SEL, answerInput, drive, pickRow, runCommand, settledToast, texts, waitText } = require("./workbench");
 
 const OUTPUT = `${SEL.panel} .view-lines`;
 
@@ -34,4 +35,13 @@ drive(async ({ page, results, shot }) => {
   results.notifications = await texts(page, SEL.notification);
   await settledToast(page, `zwarm orchestrator ${runId} finished`);
   await shot("03-orchestrated");
+
+  // 3. The runs list (zwarm/listRuns): the run and the interrupted one the test left on
+  // disk; picking ours writes its steps (zwarm/orchestratorTrajectory) to the channel.
+  await runCommand(page, "zwarm: Orchestrator Runs");
+  await waitText(page, SEL.paletteRow, (t) => t.includes(runId), "our run in the runs list");
+  results.texts.runRows = await texts(page, SEL.paletteRow);
+  await shot("04-runs");
+  await pickRow(page, runId);
+  results.texts.runShown = await waitText(page, OUTPUT, (t) => t.includes(`== orchestrator run ${runId} (`), "the picked run's steps");
 });

@@ -363,6 +363,9 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
         assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"
 
 
+STALE_RUN = "20200101-000000-abcdef"
+
+
 def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> None:
     """The pilot's question (zwarm/chat, which the extension declares) is answered in an
     input box and the answer reaches the model; an orchestrator run streams its steps into
@@ -381,6 +384,14 @@ def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> N
     (project / ".zwarm" / "config.toml").write_text(
         '[orchestrator]\nprovider = "openai"\nmodel = "scripted-model"\n'
         f'base_url = "http://127.0.0.1:{MODEL_PORT}/v1"\napi_key_env = "ZWARM_TEST_KEY"\n')
+    # A run whose process died mid-run, for the runs list.
+    stale = project / ".zwarm" / "orchestrator" / STALE_RUN / "run.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"run_id": STALE_RUN, "task": "an older task",
+                                 "status": "running", "max_steps": 50, "step_count": 3,
+                                 "pid": 2 ** 22 + 1, "start_ticks": 1,
+                                 "created_at": "2020-01-01T00:00:00+00:00",
+                                 "updated_at": "2020-01-01T00:00:00+00:00"}))
     artifacts = ARTIFACTS / "orchestrator"
     seen, state = run_workbench(
         tmp_path, project, "drive_orchestrator.js", artifacts,
@@ -403,6 +414,13 @@ def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> N
     assert texts["orchestrateFinished"] == f"zwarm orchestrator {run_id} finished"
     assert f"[orchestrator {run_id}]" in texts["orchestratorOutput"]
     assert "list_sessions" in texts["orchestratorOutput"]
-    for step in ("01-pilot-asks", "02-pilot-replied", "03-orchestrated"):
+    # The runs list: ours first (newest), finished; the stale one interrupted, resumable.
+    rows = texts["runRows"]
+    assert len(rows) == 2, rows
+    assert "check on the sessions" in rows[0] and "finished · 2/50 steps" in rows[0], rows
+    assert "an older task" in rows[1] and "interrupted" in rows[1], rows
+    assert f"orchestrate --resume {STALE_RUN}" in rows[1], rows
+    assert f"== orchestrator run {run_id} (finished, " in texts["runShown"], texts["runShown"]
+    for step in ("01-pilot-asks", "02-pilot-replied", "03-orchestrated", "04-runs"):
         shot = artifacts / f"{step}.png"
         assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"

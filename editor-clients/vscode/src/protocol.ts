@@ -143,6 +143,7 @@ export interface CheckResult {
 export interface ListResult {
   sessions: SessionSummary[];
   counts: SessionCounts;
+  nextCursor?: string;
 }
 
 export interface EndResult {
@@ -202,6 +203,37 @@ export interface PilotResult {
   stoppedBy?: string;
 }
 
+/** One orchestrator run of `zwarm/listRuns`; `interrupted`: its process died mid-run. */
+export interface RunSummary {
+  runId: string;
+  kind: "orchestrator";
+  status: RunStatus | "interrupted";
+  task: string;
+  stepCount: number;
+  maxSteps: number;
+  sessions: string[];
+  createdAt: string;
+  updatedAt: string;
+  resumed: number;
+  resumable: boolean;
+  message?: string;
+  stoppedBy?: string;
+}
+
+export interface ListRunsResult {
+  runs: RunSummary[];
+}
+
+/** `zwarm/orchestratorTrajectory`: a run's steps. */
+export interface RunTrajectoryResult {
+  runId: string;
+  kind: "orchestrator" | "pilot";
+  status: RunStatus;
+  task: string;
+  steps: Step[];
+  nextIndex: number;
+}
+
 /** `zwarm/orchestratorUpdated`: new steps of an orchestrator run or a pilot. */
 export interface OrchestratorUpdated {
   runId: string;
@@ -237,6 +269,8 @@ export const Methods = {
   decorations: "zwarm/decorations",
   orchestrate: "zwarm/orchestrate",
   pilot: "zwarm/pilot",
+  listRuns: "zwarm/listRuns",
+  runTrajectory: "zwarm/orchestratorTrajectory",
   sessionUpdated: "zwarm/sessionUpdated",
   orchestratorUpdated: "zwarm/orchestratorUpdated",
   sessionChanges: "zwarm/sessionChanges",

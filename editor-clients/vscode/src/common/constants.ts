@@ -23,6 +23,7 @@ export const Commands = {
   endSession: "zwarm-ls.endSession",
   orchestrate: "zwarm-ls.orchestrate",
   pilot: "zwarm-ls.pilot",
+  runs: "zwarm-ls.runs",
   restartServer: "zwarm-ls.restartServer",
   showLog: "zwarm-ls.showLog",
   openFileDiff: "zwarm-ls.openFileDiff",

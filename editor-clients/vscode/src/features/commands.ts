@@ -9,7 +9,7 @@ import { DaemonNotRunning, type Daemon } from "../common/server";
 import { readSettings } from "../common/settings";
 import { describeError } from "../model/errors";
 import { overlapText } from "../model/changes";
-import { orchestrateText } from "../model/orchestrator";
+import { orchestrateText, runPick } from "../model/orchestrator";
 import { agentPicks, delegateParams } from "../model/delegate";
 import { checkText, delegatedText, peekText, replyText } from "../model/results";
 import { isActive, pickRow, sessionIdFromArg } from "../model/sessions";
@@ -19,9 +19,11 @@ import {
   type ConverseResult,
   type DelegateResult,
   type EndResult,
+  type ListRunsResult,
   type OrchestrateResult,
   type PeekResult,
   type PilotResult,
+  type RunTrajectoryResult,
   type SessionSummary,
 } from "../protocol";
 import type { OrchestratorFeed } from "./orchestrator";
@@ -249,6 +251,24 @@ async function pilot(deps: Deps): Promise<void> {
   }
 }
 
+async function runs(deps: Deps): Promise<void> {
+  const result = await deps.daemon.request<ListRunsResult>(Methods.listRuns, {});
+  if (result.runs.length === 0) {
+    void vscode.window.showInformationMessage("zwarm: no orchestrator runs yet (zwarm: Orchestrate…)");
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(result.runs.map(runPick), {
+    title: "zwarm: Orchestrator Runs",
+    placeHolder: "Pick a run to see its steps",
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (picked) {
+    const steps = await deps.daemon.request<RunTrajectoryResult>(Methods.runTrajectory, { runId: picked.runId });
+    deps.orchestrator.showRun(steps);
+  }
+}
+
 export function registerCommands(deps: Deps): vscode.Disposable[] {
   const on = (id: string, action: string, method: string, body: (arg: unknown) => Promise<void>) =>
     vscode.commands.registerCommand(id, (arg: unknown) => guarded(action, method, () => body(arg)));
@@ -263,6 +283,7 @@ export function registerCommands(deps: Deps): vscode.Disposable[] {
     on(Commands.endSession, "ending the session", Methods.end, (a) => endSession(deps, a)),
     on(Commands.orchestrate, "Orchestrate", Methods.orchestrate, () => orchestrate(deps)),
     on(Commands.pilot, "Pilot", Methods.pilot, () => pilot(deps)),
+    on(Commands.runs, "listing orchestrator runs", Methods.listRuns, () => runs(deps)),
     on(Commands.refreshSessions, "listing sessions", Methods.list, () => deps.store.refresh()),
     vscode.commands.registerCommand(Commands.showSessions, async () => {
       await vscode.commands.executeCommand(`workbench.view.extension.${VIEW_CONTAINER}`);

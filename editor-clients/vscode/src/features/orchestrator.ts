@@ -4,8 +4,8 @@
 
 import * as vscode from "vscode";
 import type { Daemon } from "../common/server";
-import { isRunFinished, runFinishedText, runStepLine } from "../model/orchestrator";
-import type { ChatQuestion, ChatAnswer, OrchestratorUpdated } from "../protocol";
+import { isRunFinished, runFinishedText, runShownLines, runStepLine } from "../model/orchestrator";
+import type { ChatQuestion, ChatAnswer, OrchestratorUpdated, RunTrajectoryResult } from "../protocol";
 
 export class OrchestratorFeed implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel("zwarm orchestrator", { log: true });
@@ -19,6 +19,14 @@ export class OrchestratorFeed implements vscode.Disposable {
 
   show(): void {
     this.channel.show(true);
+  }
+
+  /** A run picked from the runs list: its task and every step so far, in the channel. */
+  showRun(r: RunTrajectoryResult): void {
+    for (const line of runShownLines(r)) {
+      this.channel.info(line);
+    }
+    this.show();
   }
 
   dispose(): void {
