@@ -172,3 +172,16 @@ def test_a_zwarm_key_and_its_zwarm_ls_name_in_one_file(project: Path) -> None:
     assert loaded.daemon.allowed_dirs == ["a"] and loaded.orchestrator.model == "gpt-5"
     assert any("[orchestrator] allowed_dirs (zwarm 3.x) ignored: daemon.allowed_dirs is set "
                "too, and wins" in w for w in warnings)
+
+
+def test_zwarm_yaml_watchers_are_reported_and_work_with_config(project: Path) -> None:
+    (project / "zwarm.yaml").write_text("description: a shop\nwatchers: [progress]\n")
+    loaded, warnings = config.load_config(project)
+    assert loaded.project.description == "a shop"
+    assert any("'watchers' is not read here" in w for w in warnings)
+    config.use_command_line(project / "zwarm.yaml", [])
+    try:
+        given, _ = config.load_config(project)
+    finally:
+        config.use_command_line(None, [])
+    assert [w.name for w in given.watchers.watchers] == ["progress"]

@@ -555,11 +555,20 @@ def _project_layers(root: Path, warnings: list[str]) -> list[Layer]:
     if project_file.is_file():
         try:
             loaded = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-            layers.append(Layer(str(project_file),
-                                {"project": loaded if isinstance(loaded, dict) else {}}))
+            loaded = loaded if isinstance(loaded, dict) else {}
+            layers.append(Layer(str(project_file), {"project": loaded}))
+            warnings.extend(_yaml_unread(loaded, project_file))
         except (yaml.YAMLError, OSError) as exc:
             warnings.append(f"{project_file}: cannot be read ({exc})")
     return layers
+
+
+def _yaml_unread(loaded: dict[str, Any], path: Path) -> list[str]:
+    """zwarm.yaml's keys that are not project context (zwarm 3.9 only read them when the
+    file was given with --config, which works here too)."""
+    return [f"{path}: '{key}' is not read here (zwarm 3.9 did not read it from zwarm.yaml "
+            f"either); put it in .zwarm/config.toml or pass the file with --config"
+            for key in loaded if key not in ProjectContext.model_fields]
 
 
 def read_files(root: Path, warnings: list[str]) -> dict[str, Any]:
