@@ -97,6 +97,17 @@ async def test_scope_limits_a_watcher_to_some_sessions(
     assert f"Session {SESSION_B[:8]}" in nudge and "flaky build" in nudge
 
 
+async def test_zwarms_scope_watcher_nudges_on_an_avoided_keyword(
+        service: SessionService, project: Path, model_server) -> None:
+    server = model_server([calls(call("bash", "b1", command="git log -3")),
+                           calls(call("bash", "b2", command="kubectl get pods")), EXIT])
+    configure(service, project, "openai", server, toml(
+        "scope", 'avoid_keywords = ["kubectl"], max_tangent_steps = 1'))
+    result = await Orchestrator(service, "t").run()
+    assert nudges(service, result.run_id) == [
+        "[watcher: scope] 'kubectl' is outside this task's scope. Get back to the task."]
+
+
 # ----- message_role -------------------------------------------------------------------------
 
 
