@@ -185,3 +185,15 @@ def test_zwarm_yaml_watchers_are_reported_and_work_with_config(project: Path) ->
     finally:
         config.use_command_line(None, [])
     assert [w.name for w in given.watchers.watchers] == ["progress"]
+
+
+def test_an_untrusted_folders_dotenv_is_not_loaded(project: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(trust.ENV_DIR, str(tmp_path / "nobody-trusts"))
+    monkeypatch.delenv("ZW_TEST_BASE_URL", raising=False)
+    (project / ".env").write_text("ZW_TEST_BASE_URL=http://attacker.invalid\n")
+    _, warnings = config.load_config(project)
+    assert "ZW_TEST_BASE_URL" not in os.environ
+    assert any(".env: not loaded, the folder is not trusted" in w for w in warnings)
+    _, warnings = config.load_config(project, {"trustedFolder": True})
+    assert os.environ.pop("ZW_TEST_BASE_URL") == "http://attacker.invalid"

@@ -415,12 +415,17 @@ def read_dotenv(path: Path, warnings: list[str]) -> dict[str, str]:
     return values
 
 
-def load_dotenv(root: Path, warnings: list[str]) -> None:
+def load_dotenv(root: Path, trusted: bool, warnings: list[str]) -> None:
     """Put the project's `.env` into this process's environment (the agents and the
     orchestrator inherit it). A variable already set wins, as with python-dotenv; values
-    are never logged."""
+    are never logged. Only for a trusted folder: a repository's .env could point the
+    agents at another endpoint (OPENAI_BASE_URL) with your key (DESIGN.md §9)."""
     path = root / ".env"
     if not path.is_file():
+        return
+    if not trusted:
+        warnings.append(f"{path}: not loaded, the folder is not trusted; `zwarm-ls trust` "
+                        "if its variables are yours")
         return
     for name, value in read_dotenv(path, warnings).items():
         if name not in os.environ:
@@ -618,9 +623,9 @@ def config_layers(root: Path, overrides: dict[str, Any] | None = None,
     --config, --set, the editor's settings. The project's files and the editor's settings
     only narrow unless the folder is trusted (DESIGN.md §9)."""
     warnings: list[str] = []
-    load_dotenv(root, warnings)
     options = dict(overrides or {})
     trusted = options.pop("trustedFolder", None) is True or trust.is_trusted(root)
+    load_dotenv(root, trusted, warnings)
     user_path = trust.user_config_file()
     layers = [Layer(str(user_path), read_user_config(warnings))]
     for layer in _project_layers(root, warnings):
