@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,18 @@ async def test_delegate_detects_the_adapter_from_the_model(start_client):
         unknown.message
     other = await error_of(client, {"task": "x", "model": "sonnet", "adapter": "codex"})
     assert other.code == -32602 and "model 'sonnet' runs on claude, not codex" in other.message
+
+
+async def test_the_daemon_loads_the_projects_dotenv_for_its_agents(start_client, project,
+                                                                    scenario, tmp_path):
+    (project / ".env").write_text('ZW_LSP_DOTENV="from the project"\n')
+    seen = tmp_path / "seen.txt"
+    probe = "import os, sys; open(sys.argv[1], 'w').write(os.environ['ZW_LSP_DOTENV'])"
+    scenario([{"emit": {"type": "thread.started", "thread_id": "{thread_id}"}},
+              {"detach": [sys.executable, "-c", probe, str(seen)],
+               "pid_file": str(tmp_path / "probe.pid")}])
+    os.environ.pop("ZW_LSP_DOTENV", None)
+    client, _ = await start_client()
+    await request(client, "zwarm/delegate", {"task": "probe"})
+    await eventually(lambda: seen.exists() and seen.read_text() == "from the project")
+    assert all("from the project" not in m.message for m in client.messages)
