@@ -176,3 +176,38 @@ async def test_the_daemon_loads_the_projects_dotenv_for_its_agents(start_client,
     await request(client, "zwarm/delegate", {"task": "probe"})
     await eventually(lambda: seen.exists() and seen.read_text() == "from the project")
     assert all("from the project" not in m.message for m in client.messages)
+
+
+# What `zwarm init` 3.9 wrote next to config.toml (research/zwarm-inventory.md §4.3, §4.4).
+ZWARM_39_CODEX = """\
+model = "gpt-5.1-codex-mini"
+model_reasoning_effort = "high"
+full_danger = true
+
+[features]
+web_search_request = true
+
+[sandbox_workspace_write]
+network_access = true
+"""
+ZWARM_39_CLAUDE = 'model = "sonnet"\nfull_danger = true\n'
+
+
+async def test_zwarm_39_codex_and_claude_files_reach_the_clis(start_client, project,
+                                                               fake_clis):
+    (project / ".zwarm" / "codex.toml").write_text(ZWARM_39_CODEX)
+    (project / ".zwarm" / "claude.toml").write_text(ZWARM_39_CLAUDE)
+    client, _ = await start_client()  # the test folder is trusted: full_danger counts
+    await request(client, "zwarm/delegate", {"task": "x", "adapter": "codex"})
+    await request(client, "zwarm/delegate", {"task": "y", "adapter": "claude"})
+    await eventually(lambda: fake_clis.exists() and len(fake_clis.read_text().splitlines()) >= 2)
+    argv = {i["flavor"]: i["argv"] for i in map(json.loads, fake_clis.read_text().splitlines())}
+    codex = argv["codex"]
+    overrides = {codex[i + 1] for i, a in enumerate(codex) if a == "-c"}
+    assert overrides == {'model_reasoning_effort="high"', "features.web_search_request=true",
+                         "sandbox_workspace_write.network_access=true"}
+    assert "--dangerously-bypass-approvals-and-sandbox" in codex
+    assert codex[codex.index("--model") + 1] == "gpt-5.1-codex-mini"
+    assert "--dangerously-skip-permissions" in argv["claude"] and "sonnet" in argv["claude"]
+    # Nothing in them is unknown or dropped: the only messages are about sessions.
+    assert [m.message for m in client.messages if "session" not in m.message] == []
