@@ -114,6 +114,29 @@ def _widens(section: str, key: str, value: Any, base: dict[str, Any]) -> bool:
     return False
 
 
+# Watchers that act outside the run: `quality` runs its command; `llm` with its own
+# endpoint or key sends the run's digest there (orchestrator/watchers.py).
+WIDENING_WATCHER_KEYS: dict[str, set[str]] = {
+    "quality": {"command"},
+    "llm": {"base_url", "api_key_env"},
+}
+
+
+def _narrow_watchers(specs: list[Any]) -> tuple[list[Any], list[str]]:
+    """The watcher list without the watchers that widen, and their names."""
+    kept, dropped = [], []
+    for spec in specs:
+        name = spec if isinstance(spec, str) else spec.get("name") if isinstance(spec, dict) \
+            else None
+        config = spec.get("config") if isinstance(spec, dict) else None
+        keys = WIDENING_WATCHER_KEYS.get(str(name), set())
+        if keys and isinstance(config, dict) and keys & {k for k, v in config.items() if v}:
+            dropped.append(str(name))
+        else:
+            kept.append(spec)
+    return kept, dropped
+
+
 def narrow(raw: dict[str, Any], where: str,
            base: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
     """`raw` without the settings that widen, compared with the settings `base` it goes
@@ -126,6 +149,11 @@ def narrow(raw: dict[str, Any], where: str,
             continue
         kept = {}
         for key, value in values.items():
+            if section == "watchers" and key == "watchers" and isinstance(value, list):
+                value, names = _narrow_watchers(value)
+                dropped += [f"{where}: ignored the {name} watcher — it runs a command or "
+                            "talks to a model endpoint of its own; set it in your user "
+                            "config or trust this folder (`zwarm-ls trust`)" for name in names]
             if _widens(section, key, value, base or {}):
                 dropped.append(f"{where}: ignored {section}.{key} — it widens what agents may "
                                "do; set it in your user config or trust this folder "

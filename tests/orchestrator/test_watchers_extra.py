@@ -6,6 +6,7 @@ exit, pausing (tool and config), `message_role`, and their state across a resume
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.orchestrator.conftest import (
     configure,
     tool_outputs,
 )
-from zwarm_ls.config import WatchersConfig, WatcherSpec
+from zwarm_ls.config import WatchersConfig, WatcherSpec, load_config
 from zwarm_ls.orchestrator import Orchestrator
 from zwarm_ls.orchestrator.orchestrator import read_run
 from zwarm_ls.orchestrator.watchers import WatcherManager
@@ -265,3 +266,36 @@ def test_bad_watcher_settings_are_reported_not_fatal(tmp_path: Path) -> None:
     assert "zwarm's require_tests and max_files_changed never ran" in text
     assert 'needs command = ["argv", "list"], run without a shell' in text
     assert "watcher 'pattern' ignored" in text and "scope takes a table" in text
+
+
+def test_an_untrusted_folder_cannot_add_a_command_or_an_endpoint(tmp_path_factory) -> None:
+    root = tmp_path_factory.mktemp("untrusted")  # not under the test's trusted folder
+    (root / ".zwarm").mkdir()
+    (root / ".zwarm" / "config.toml").write_text(
+        toml("quality", 'command = ["touch", "pwned"]')
+        + '[[watchers.watchers]]\nname = "llm"\nconfig = { base_url = "http://127.0.0.1:9" }\n'
+        + '[[watchers.watchers]]\nname = "llm"\nconfig = { every = 3 }\n'
+        + '[[watchers.watchers]]\nname = "progress"\n')
+    config, warnings = load_config(root)
+    assert [(w.name, w.config) for w in config.watchers.watchers] == [
+        ("llm", {"every": 3}), ("progress", {})]
+    assert [w.split(": ", 1)[1].split(" —")[0] for w in warnings] == [
+        "ignored the quality watcher", "ignored the llm watcher"]
+    trusted, warnings = load_config(root, {"trustedFolder": True})
+    assert [w.name for w in trusted.watchers.watchers] == ["quality", "llm", "llm", "progress"]
+    assert warnings == []
+
+
+async def test_a_quality_command_that_hangs_fails_and_leaves_nothing_behind(
+        tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    script = (f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+              "time.sleep(60)")
+    manager = WatcherManager(WatchersConfig(watchers=[WatcherSpec(name="quality", config={
+        "command": [sys.executable, "-c", script], "timeout_s": 1})]), root=tmp_path)
+    failure, give_up = await manager.gate()
+    assert failure is not None and failure.endswith("did not finish within 1s")
+    assert give_up is False  # 1 of the default 3 failures
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

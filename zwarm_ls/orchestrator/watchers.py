@@ -475,11 +475,13 @@ class QualityWatcher(Watcher):
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout=self.timeout_s)
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
             self.failures += 1
-            return f"`{shown}` did not finish within {self.timeout_s:.0f}s"
+            return f"`{shown}` did not finish within {self.timeout_s:g}s"
+        finally:
+            if proc.returncode is None:  # timed out or cancelled: the whole group goes
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await asyncio.shield(proc.wait())
         if proc.returncode == 0:
             return None
         self.failures += 1
