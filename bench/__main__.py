@@ -20,13 +20,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import changes_bench, ingest_bench, list_bench, lsp_bench, store_bench
+from . import changes_bench, ingest_bench, list_bench, lsp_bench, memory_bench, store_bench
 from .baseline import CACHE, VERSION, load_sessions
 from .stats import Row, table
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SUITES = ("list", "store", "ingest", "lsp", "changes")
+SUITES = ("list", "store", "ingest", "lsp", "memory", "changes")
 
 LEGEND = f"""\
 ratio = zwarm-ls ÷ baseline. For latencies and times below 1x means zwarm-ls is faster;
@@ -77,6 +77,9 @@ async def run_suites(args: argparse.Namespace, tmp: Path, log: Log) -> list[Row]
         rows += ingest_bench.run(tmp, cfg, log)
     if "lsp" in args.suites:
         rows += await lsp_bench.run(tmp, lsp_bench.QUICK if args.quick else lsp_bench.FULL, log)
+    if "memory" in args.suites:
+        rows += await memory_bench.run(tmp, memory_bench.QUICK if args.quick
+                                       else memory_bench.FULL, log)
     if "changes" in args.suites:
         cfg = changes_bench.QUICK if args.quick else changes_bench.FULL
         rows += await asyncio.to_thread(changes_bench.run, tmp, cfg, log)

@@ -60,6 +60,7 @@ LATEST_PREVIEW_CHARS = 100
 # Steps kept in memory per session (the newest); older ones are re-read from the turn
 # file when a full trajectory is asked for, so a 100k-step session costs no more memory.
 STEP_WINDOW = 2000
+TAIL_SLICE_BYTES = 256 * 1024  # read per running turn per refresh
 
 
 @dataclass
@@ -151,6 +152,17 @@ class Entry:
 
 
 @dataclass
+class TailRead:
+    """What one refresh read from a running turn, before it is applied to the entry."""
+
+    reader: TurnReader
+    turn: int
+    drafts: list[StepDraft]
+    moved: bool  # bytes were consumed (the live state may have changed)
+    exit_rec: ExitRecord | None
+
+
+@dataclass
 class Settled:
     """What reading a finished zwarm session's turn files taught, without its steps."""
 
@@ -199,13 +211,19 @@ class Index:
         # Set once the first refresh has read every session: a reader that must not
         # answer from half a store (a request arriving at start-up) waits on it.
         self.ready = threading.Event()
+        # Set by a refresh that left bytes unread (a turn file's backlog is read in
+        # slices, so no refresh holds the index or floods a client for long).
+        self.behind = False
 
     # ----- refresh -----------------------------------------------------------------------
 
-    def refresh(self, rewritten: set[str] | None = None) -> list[Change]:
+    def refresh(self, rewritten: set[str] | None = None, follow: bool = True) -> list[Change]:
         """Bring the index up to date with the files; return what changed. `rewritten`:
-        sessions whose meta.json was written by someone who keeps no journal."""
+        sessions whose meta.json was written by someone who keeps no journal. Without
+        `follow`, only meta.json files are read (running turns are not tailed, and no
+        runner is judged gone): the start-up pass before remote turns are re-attached."""
         with self._refresh_lock:
+            self.behind = False
             changed, offset = self.store.read_journal(self._journal_offset)
             self._journal_offset = offset
             if changed is not None and rewritten:
@@ -222,12 +240,20 @@ class Index:
                     if change:
                         changes[session_id] = change
             with self._lock:
-                tailed = [(sid, e) for sid, e in self._entries.items() if e.reader is not None]
+                tailed = [(sid, e) for sid, e in self._entries.items()
+                          if e.reader is not None and follow]
             for session_id, entry in tailed:
+                # Reading and parsing happen outside the lock (only this thread advances
+                # a reader), so a request never waits for a slice of a backlog.
+                read = None
+                with self._isolated(session_id):
+                    read = self._read_tail(session_id, entry)
                 with self._lock, self._isolated(session_id):
-                    if entry.reader is not None and self._entries.get(session_id) is entry:
-                        self._tail(session_id, entry, changes)
-            self.ready.set()
+                    if read is not None and entry.reader is read.reader and \
+                            self._entries.get(session_id) is entry:
+                        self._apply_tail(session_id, entry, read, changes)
+            if follow:
+                self.ready.set()
             return list(changes.values())
 
     def wait_ready(self, timeout_s: float | None = None) -> bool:
@@ -293,16 +319,27 @@ class Index:
             new_steps = self._ensure_steps(entry)
         return Change(session_id, self._summary(entry), new_steps, status_changed)
 
-    def _tail(self, session_id: str, entry: Entry, changes: dict[str, Change]) -> None:
-        assert entry.reader is not None
-        turn = entry.reader_turn
+    def _read_tail(self, session_id: str, entry: Entry) -> TailRead | None:
+        """The next slice of a running turn's output, and its exit record if the turn is
+        over and this slice reached the end."""
+        reader, turn = entry.reader, entry.reader_turn
+        if reader is None:
+            return None
         paths = self.store.turn_paths(session_id, turn)
         exit_rec = ExitRecord.read(paths.exit)
         if exit_rec is None and (reason := self._runner_vanished(entry, turn)):
             exit_rec = self._settle_orphan(session_id, turn, paths, reason)
-        offset = entry.reader.offset
-        new = self._append(entry, turn, entry.reader.read_new(final=exit_rec is not None))
-        if entry.reader.offset != offset:  # activity and the last message may have moved
+        offset = reader.offset
+        drafts = reader.read_new(final=exit_rec is not None, max_bytes=TAIL_SLICE_BYTES)
+        if not reader.at_end:  # a backlog: the rest on the next refresh, which comes at once
+            self.behind, exit_rec = True, None
+        return TailRead(reader, turn, drafts, reader.offset != offset, exit_rec)
+
+    def _apply_tail(self, session_id: str, entry: Entry, read: TailRead,
+                    changes: dict[str, Change]) -> None:
+        turn, exit_rec = read.turn, read.exit_rec
+        new = self._append(entry, turn, read.drafts)
+        if read.moved:  # activity and the last message may have moved
             entry.touch()
         status_changed = False
         if exit_rec is not None:
@@ -492,11 +529,10 @@ class Index:
     def listing(self) -> Listing:
         """Every session's summary with its wire JSON, newest first (ties by id, so a page
         cursor is stable); the same object until something changes."""
+        cached = self._listing  # read without the lock: a parse holding it never delays this
+        if cached is not None and cached[0] == Entry.generation and time.time() < cached[1].until:
+            return cached[1]
         with self._lock:
-            cached = self._listing
-            if cached is not None and cached[0] == Entry.generation and \
-                    time.time() < cached[1].until:
-                return cached[1]
             rows = [(e.meta.created_at, e.meta.id, self._summary(e), self._summary_json(e))
                     for e in self._entries.values()]
             rows.sort(key=lambda r: (r[0], r[1]), reverse=True)

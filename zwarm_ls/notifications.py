@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from .protocol import ChangesUpdated, SessionSummary, SessionUpdated, Status
+from .protocol import ChangesUpdated, RawJson, SessionSummary, SessionUpdated, Status
 from .text import clip
 
 if TYPE_CHECKING:
@@ -54,7 +54,10 @@ class SessionNotifier:
 
     async def on_update(self, update: SessionUpdated) -> None:
         summary = update.session
-        self.ls.protocol.notify(SESSION_UPDATED, update.wire())
+        # Encoded straight to JSON (pydantic's serializer): a slice of a long session's
+        # backlog carries a thousand steps, and dicts + json.dumps would hold the loop.
+        self.ls.protocol.notify(SESSION_UPDATED, RawJson(
+            update.model_dump_json(by_alias=True, exclude_none=True)))
         previous = self._statuses.get(summary.id)
         self._statuses[summary.id] = summary.status
         if previous is not None and previous.is_active and not summary.status.is_active:

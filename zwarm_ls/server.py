@@ -233,7 +233,7 @@ REQUESTS: dict[str, tuple[type[BaseModel], HandlerFor]] = {
     "converse": (ConverseParams, lambda ls: ls.service.converse),
     "peekSession": (SessionRef, lambda ls: ls.service.peek),
     "checkSession": (SessionRef, lambda ls: ls.service.check),
-    "getTrajectory": (TrajectoryParams, lambda ls: ls.service.trajectory),
+    "getTrajectory": (TrajectoryParams, lambda ls: ls.service.trajectory_json),
     "listSessions": (ListParams, lambda ls: ls.service.list_json),
     "endSession": (EndParams, lambda ls: ls.service.end),
     "waitForSessions": (WaitParams, lambda ls: ls.service.wait),

@@ -114,6 +114,7 @@ class SessionService:
 
     async def start(self) -> None:
         """Build the index and begin following the store."""
+        await asyncio.to_thread(self.index.refresh, None, False)  # every meta.json, once
         await asyncio.to_thread(self._recover_remote_turns)
         await asyncio.to_thread(self.index.refresh)
         self._ready.set()
@@ -169,6 +170,9 @@ class SessionService:
                     raise
                 except Exception:
                     log.exception("refreshing the session index failed")
+                if self.index.behind:  # a backlog is read in slices, one after the other
+                    await asyncio.sleep(0)
+                    continue
                 if events.done():  # no file events here: tick as before
                     await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
                     continue
@@ -291,13 +295,19 @@ class SessionService:
     def _recover_remote_turns(self) -> None:
         """Remote turns whose relay died while no daemon ran get a new relay on the same
         job before the index judges runner liveness (else they would be failed)."""
-        if not any((self.store.sessions_dir / sid / "turns").glob("turn_*.ray.json")
-                   for sid in self.store.list_ids()):
+        remote = [(sid, meta.turn) for sid in self.index.ids()
+                  if (meta := self.index.meta(sid)).model_extra
+                  and meta.model_extra.get("executor") == "ray"
+                  and status_of(meta.status).is_active]
+        if not remote:
             return
-        from .executors.ray import recover
+        from .executors.ray import reattach
 
-        with contextlib.suppress(Exception):
-            recover(self.store)
+        for session_id, turn in remote:
+            try:
+                reattach(self.store, session_id, turn)
+            except Exception:
+                log.exception("session %s: re-attaching its remote turn failed", session_id)
 
     def _executor(self, meta: SessionMeta) -> Executor:
         """Where the session's turns run (recorded at delegate, so a restart agrees)."""
@@ -462,9 +472,24 @@ class SessionService:
     async def trajectory(self, params: TrajectoryParams) -> TrajectoryResult:
         session_id = self.resolve(params.session_id)
         await self._mark_viewed(session_id)
-        steps = await asyncio.to_thread(self.index.steps, session_id, params.since_index)
+        return await asyncio.to_thread(self._trajectory, session_id, params)
+
+    async def trajectory_json(self, params: TrajectoryParams) -> RawJson:
+        """`trajectory` encoded for the wire off the event loop: a full trajectory of a
+        long session is tens of MB of JSON."""
+        session_id = self.resolve(params.session_id)
+        await self._mark_viewed(session_id)
+
+        def encoded() -> RawJson:
+            result = self._trajectory(session_id, params)
+            return RawJson(result.model_dump_json(by_alias=True, exclude_none=True))
+        return await asyncio.to_thread(encoded)
+
+    def _trajectory(self, session_id: str, params: TrajectoryParams) -> TrajectoryResult:
+        steps = self.index.steps(session_id, params.since_index)
         if not params.full:
-            steps = [s.model_copy(update={"detail": _shorten(s.detail)}) for s in steps]
+            steps = [s if s.detail is None or len(s.detail) <= SUMMARY_DETAIL_CHARS
+                     else s.model_copy(update={"detail": _shorten(s.detail)}) for s in steps]
         return TrajectoryResult(session_id=session_id,
                                 status=self.index.summary(session_id).status, steps=steps,
                                 next_index=params.since_index + len(steps))

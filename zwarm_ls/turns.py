@@ -39,10 +39,13 @@ class TurnReader:
     # Bytes of an over-long line still being skipped (its start was already dropped).
     skipping: bool = False
     refused: bool = False  # the path is not a regular file: said once, never read
+    at_end: bool = True  # whether the last read reached the end of the file
 
-    def read_new(self, final: bool = False) -> list[StepDraft]:
-        """Steps from bytes written since the last call. `final` flushes a last line that
-        has no newline (the writer is gone, so it will never get one)."""
+    def read_new(self, final: bool = False, max_bytes: int | None = None) -> list[StepDraft]:
+        """Steps from bytes written since the last call, at most about `max_bytes` of them
+        (a follower reading a huge backlog takes it in slices; `at_end` says whether more
+        is waiting). `final` flushes a last line that has no newline (the writer is gone,
+        so it will never get one) once the end is reached."""
         steps: list[StepDraft] = []
         if self.refused:
             return steps
@@ -58,9 +61,17 @@ class TurnReader:
                     reason = f"{self.path.name} is not a regular file; its output is not read"
                     return [StepDraft("error", reason, detail=str(self.path))]
                 f.seek(self.offset)
-                while chunk := f.read(_CHUNK):
+                budget = max_bytes if max_bytes is not None else -1
+                self.at_end = False
+                while budget != 0:
+                    chunk = f.read(_CHUNK if budget < 0 else min(_CHUNK, budget))
+                    if not chunk:
+                        self.at_end = True
+                        break
                     self.offset += len(chunk)
+                    budget = budget - len(chunk) if budget > 0 else budget
                     steps.extend(self._feed(chunk))
+        final = final and self.at_end
         if final and self.partial:
             steps.extend(self.adapter.parse_line(bytes(self.partial), self.state))
             self.partial.clear()
