@@ -729,3 +729,12 @@ class ListRunsParams(Model):
 
 class ListRunsResult(Model):
     runs: list[RunSummary]  # newest first
+
+
+class ResumeRunParams(Model):
+    """`zwarm/resumeRun`: carry on a stopped, failed or interrupted run (like
+    `orchestrate --resume RUN`); answered like `zwarm/orchestrate`."""
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    max_steps: int | None = Field(default=None, ge=1, le=1000)
+    wait: bool = False

@@ -210,7 +210,8 @@ async def test_orchestrate_streams_and_can_be_read_back(project: Path, start_dae
 
 async def test_list_runs_shows_the_daemons_runs_and_interrupted_ones(
         project: Path, start_daemon: Start, model_server) -> None:
-    server = model_server([calls(call("exit", "x1", message="all done"))])
+    server = model_server([calls(call("exit", "x1", message="all done")),
+                           calls(call("exit", "x2", message="picked up again"))])
     write_config(project, "openai", server)
     # A run some other process left behind mid-step (its process is gone).
     stale = project / ".zwarm" / "orchestrator" / "20200101-000000-abcdef" / "run.json"
@@ -230,3 +231,18 @@ async def test_list_runs_shows_the_daemons_runs_and_interrupted_ones(
     assert listed.runs[0].message == "all done" and listed.runs[0].step_count == 1
     one = ListRunsResult.model_validate(await command(client, "zwarm.listRuns", {"limit": 1}))
     assert [r.run_id for r in one.runs] == [done.run_id]
+
+    # zwarm/resumeRun carries the interrupted run on in the daemon; a finished one is refused.
+    with pytest.raises(Exception, match="finished with exit"):
+        await request(client, "zwarm/resumeRun", {"runId": done.run_id})
+    client.updates.clear()  # type: ignore[attr-defined]
+    resumed = OrchestrateResult.model_validate(await request(
+        client, "zwarm/resumeRun", {"runId": "20200101-000000-abcdef", "wait": True}))
+    assert (resumed.status, resumed.message, resumed.step_count) == \
+        ("exited", "picked up again", 4)
+    assert any(s.kind == "tool_call" for u in client.updates  # type: ignore[attr-defined]
+               for s in u.new_steps)
+    assert "resumed after it was interrupted" in json.dumps(bodies(server, "openai")[-1])
+    listed = ListRunsResult.model_validate(await request(client, "zwarm/listRuns", {}))
+    old = next(r for r in listed.runs if r.run_id == "20200101-000000-abcdef")
+    assert (old.status, old.resumed, old.resumable) == ("exited", 1, False)

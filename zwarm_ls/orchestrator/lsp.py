@@ -3,6 +3,7 @@
   zwarm/orchestrate             {task, maxSteps?, wait?} → {runId, status, …}
   zwarm/orchestratorTrajectory  {runId, sinceIndex?}     → the run's steps (pilot ids too)
   zwarm/listRuns                {limit?}                 → orchestrator runs, newest first
+  zwarm/resumeRun               {runId, maxSteps?, wait?} → like orchestrate, for a stopped run
   zwarm/pilot                   {message, pilotId?}      → the turn's reply and checkpoint
   zwarm/pilotHistory            {pilotId?}               → checkpoints
   zwarm/pilotGoto               {checkpoint, pilotId?}   → the new current checkpoint
@@ -34,6 +35,7 @@ from ..protocol import (
     PilotGotoParams,
     PilotParams,
     PilotRef,
+    ResumeRunParams,
     RunTrajectoryParams,
     Step,
 )
@@ -112,7 +114,21 @@ class Hub:
         notify = self._notifier(run_id, "orchestrator", lambda: run.record.status)
         run = Orchestrator(self.ls.service, p.task, max_steps=p.max_steps,
                            user_channel=LspUser(self.ls), run_id=run_id, on_steps=notify)
-        self.runs[run_id] = run
+        return await self._start(run, notify, p.wait)
+
+    async def resume(self, p: ResumeRunParams) -> OrchestrateResult:
+        """Carry on a stopped, failed or interrupted run in this daemon."""
+        active = self.runs.get(p.run_id)
+        if active is not None and active.record.status == "running":
+            raise InvalidParams(f"run {p.run_id} is running in this daemon")
+        notify = self._notifier(p.run_id, "orchestrator", lambda: run.record.status)
+        run = Orchestrator.resume(self.ls.service, p.run_id, max_steps=p.max_steps,
+                                  user_channel=LspUser(self.ls), on_steps=notify)
+        return await self._start(run, notify, p.wait)
+
+    async def _start(self, run: Orchestrator, notify: Callable[[list[Step]], None],
+                     wait: bool) -> OrchestrateResult:
+        self.runs[run.run_id] = run
 
         async def run_and_report() -> OrchestrateResult:
             try:
@@ -120,7 +136,7 @@ class Hub:
             finally:
                 notify([])  # the final status: the last step went out while still running
 
-        if p.wait:
+        if wait:
             return await run_and_report()
         task = asyncio.create_task(run_and_report(), name=f"zwarm-orchestrator-{run.run_id}")
         self.tasks.add(task)
@@ -174,6 +190,7 @@ REQUESTS: dict[str, tuple[type[BaseModel], Callable[[Hub], Handler]]] = {
     "orchestrate": (OrchestrateParams, lambda hub: hub.orchestrate),
     "orchestratorTrajectory": (RunTrajectoryParams, lambda hub: hub.trajectory),
     "listRuns": (ListRunsParams, lambda hub: hub.list_runs),
+    "resumeRun": (ResumeRunParams, lambda hub: hub.resume),
     "pilot": (PilotParams, lambda hub: hub.pilot),
     "pilotHistory": (PilotRef, lambda hub: hub.history),
     "pilotGoto": (PilotGotoParams, lambda hub: hub.goto),

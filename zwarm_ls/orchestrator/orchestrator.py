@@ -200,8 +200,9 @@ class Orchestrator:
         run.steps = StepLog(start=record.steps[-1].index + 1 if record.steps else 0,
                             sink=run._sink(on_steps))
         run.steps.steps = list(record.steps)
-        run.items = [*record.items, user(RESUME_NOTE.format(how=how), tag="note")] \
-            if record.items else run.items
+        # A run that died before its history was first saved starts again from its task,
+        # still told that it was resumed (its sessions may exist).
+        run.items = [*(record.items or run.items), user(RESUME_NOTE.format(how=how), tag="note")]
         run.last_progress_step = record.step_count
         run.watchers.restore(record.watchers)
         return run
