@@ -202,7 +202,9 @@ class Orchestrator:
         run.steps.steps = list(record.steps)
         # A run that died before its history was first saved starts again from its task,
         # still told that it was resumed (its sessions may exist).
-        run.items = [*(record.items or run.items), user(RESUME_NOTE.format(how=how), tag="note")]
+        note = RESUME_NOTE.format(how=how)
+        run.items = [*(record.items or run.items), user(note, tag="note")]
+        run.steps.add(record.step_count, "message", note, detail=note)  # viewers see it too
         run.last_progress_step = record.step_count
         run.watchers.restore(record.watchers)
         return run

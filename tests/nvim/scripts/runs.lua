@@ -33,10 +33,29 @@ T.run(function()
   T.results.run_name = vim.api.nvim_buf_get_name(0)
   T.results.run_lines = T.lines(0)
 
-  -- `r` in the list refreshes it (a second ZwarmRunsListed).
+  -- `R` on the interrupted run resumes it in the daemon; it streams into its buffer.
+  local stale = T.env("ZWARM_STALE_RUN")
+  vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
+  for i, line in ipairs(T.lines(buf)) do
+    if vim.startswith(line, stale) then
+      vim.api.nvim_win_set_cursor(0, { i, 0 })
+    end
+  end
+  vim.api.nvim_feedkeys("R", "x", false)
+  local resumed = T.wait("the resumed run's buffer", function()
+    local b = vim.fn.bufnr("zwarm://orchestrator/" .. stale)
+    return b ~= -1 and T.lines(b)[1] == ("# orchestrator %s: exited"):format(stale) and b or nil
+  end)
+  T.wait("the resumed run's exit step", function()
+    return table.concat(T.lines(resumed), "\n"):find("resumed from nvim", 1, true)
+  end)
+  T.results.resumed_lines = T.lines(resumed)
+
+  -- `r` in the list refreshes it (a later ZwarmRunsListed) and shows the run exited.
   vim.api.nvim_set_current_win(vim.fn.bufwinid(buf))
   vim.api.nvim_feedkeys("r", "x", false)
   T.wait("the refreshed list", function()
     return #listed > 1
   end)
+  T.results.refreshed = T.lines(buf)
 end)

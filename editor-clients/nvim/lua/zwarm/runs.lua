@@ -117,7 +117,23 @@ function M.open(run_id)
     local task = (r.task or ""):gsub("\n", " ")
     view.set(bufnr, { header(run_id, r.status), "", "- **task**: " .. task, "" })
     append_steps(bufnr, r.steps or {})
+    -- Steps streamed before the buffer existed, and not in the answer already.
+    local next_index = r.nextIndex or 0
+    append_steps(bufnr, vim.tbl_filter(function(step)
+      return step.index >= next_index
+    end, early[run_id] or {}))
+    early[run_id] = nil
     vim.api.nvim_exec_autocmds("User", { pattern = "ZwarmRunOpened", data = { runId = run_id } })
+  end)
+end
+
+--- Carry on a stopped, failed or interrupted run in the daemon (zwarm/resumeRun); its
+--- steps stream into its `zwarm://orchestrator/` buffer.
+---@param run_id string
+function M.resume(run_id)
+  M.optional_request("zwarm/resumeRun", { runId = run_id }, function(r)
+    notify(("orchestrator %s resumed: %s"):format(r.runId, r.status))
+    M.open(run_id)
   end)
 end
 
@@ -145,9 +161,10 @@ function M.list()
     if #runs == 0 then
       lines[#lines + 1] = "(no orchestrator runs yet: :Zwarm orchestrate {task})"
     end
-    vim.list_extend(lines, { "", "<CR> its steps · r refresh · q close" })
+    vim.list_extend(lines, { "", "<CR> its steps · R resume it · r refresh · q close" })
     if resumable then
-      lines[#lines + 1] = "resume a stopped or interrupted run: zwarm-ls orchestrate --resume RUN"
+      lines[#lines + 1] = "(stopped, failed and interrupted runs can be resumed: R here, or "
+        .. "zwarm-ls orchestrate --resume RUN)"
     end
     vim.bo[bufnr].modifiable = true
     view.set(bufnr, lines)
@@ -159,6 +176,12 @@ function M.list()
         M.open(id)
       end
     end, { buffer = bufnr, nowait = true, desc = "zwarm: open the run's steps" })
+    vim.keymap.set("n", "R", function()
+      local id = run_at_cursor(bufnr)
+      if id then
+        M.resume(id)
+      end
+    end, { buffer = bufnr, nowait = true, desc = "zwarm: resume the run" })
     vim.keymap.set("n", "r", M.list, { buffer = bufnr, nowait = true, desc = "zwarm: refresh the runs" })
     vim.api.nvim_win_set_cursor(0, { math.min(3, #lines), 0 })
     vim.api.nvim_exec_autocmds("User", { pattern = "ZwarmRunsListed", data = { count = #runs } })
