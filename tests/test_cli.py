@@ -204,3 +204,8 @@ def test_init_flags_and_configs_show_sources(project):
     assert shown["sources"]["codex.model"] == str(project / ".zwarm" / "codex.toml")
     text = run(project, "configs", "show").stdout
     assert 'orchestrator.max_steps' in text and f"= 7    # {config_toml}" in text
+    # [executor] model would have set codex's too: the user hears that codex.toml wins.
+    (project / ".zwarm" / "config.toml").write_text('[executor]\nmodel = "5.2"\n')
+    warnings = json.loads(run(project, "configs", "show", "--json").stdout)["warnings"]
+    assert f"{config_toml}: [executor] model (zwarm 3.x) is overridden by " \
+        f"{project / '.zwarm' / 'codex.toml'}" in warnings

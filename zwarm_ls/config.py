@@ -556,6 +556,7 @@ def _project_layers(root: Path, warnings: list[str]) -> list[Layer]:
                     {"codex": _split_codex(_read_toml(zdir / "codex.toml", warnings))}),
               Layer(str(zdir / "claude.toml"),
                     {"claude": _read_toml(zdir / "claude.toml", warnings)})]
+    warnings.extend(_shadowed(main, layers[1:]))
     project_file = root / "zwarm.yaml"
     if project_file.is_file():
         try:
@@ -566,6 +567,13 @@ def _project_layers(root: Path, warnings: list[str]) -> list[Layer]:
         except (yaml.YAMLError, OSError) as exc:
             warnings.append(f"{project_file}: cannot be read ({exc})")
     return layers
+
+
+def _shadowed(main: Layer, files: list[Layer]) -> list[str]:
+    """zwarm keys of config.toml that codex.toml or claude.toml set again: the agents' own
+    files win, and the user hears of it."""
+    return [f"{main.label}: {origin} (zwarm 3.x) is overridden by {layer.label}"
+            for key, origin in main.origins.items() for layer in files if _has(layer.raw, key)]
 
 
 def _yaml_unread(loaded: dict[str, Any], path: Path) -> list[str]:
