@@ -2,7 +2,8 @@
 // model server: "Pilot" (the pilot asks a question through zwarm/chat, answered in an
 // input box, then replies), and "Orchestrate…" (a run that streams its steps into the
 // "zwarm orchestrator" output channel and ends with a notification), and "Orchestrator
-// Runs" (the runs list; the picked run's steps go to the channel). Writes what it read
+// Runs" (the runs list; the picked run's steps go to the channel, and an interrupted
+// one is resumed from there). Writes what it read
 // to RESULTS and screenshots to OUT_DIR (see workbench.js).
 "use strict";
 const { SEL, answerInput, drive, pickRow, runCommand, settledToast, texts, waitText } = require("./workbench");
@@ -44,4 +45,15 @@ drive(async ({ page, results, shot }) => {
   await shot("04-runs");
   await pickRow(page, runId);
   results.texts.runShown = await waitText(page, OUTPUT, (t) => t.includes(`== orchestrator run ${runId} (`), "the picked run's steps");
+
+  // 4. The interrupted run: picked, it offers Resume (zwarm/resumeRun), and then finishes.
+  const stale = process.env.STALE_RUN;
+  await runCommand(page, "zwarm: Orchestrator Runs");
+  await pickRow(page, stale);
+  const offer = page.locator(".notification-toast", { hasText: `run ${stale} is interrupted` }).first();
+  await offer.waitFor({ state: "visible" });
+  await settledToast(page, `run ${stale} is interrupted`);
+  await shot("05-resume-offered");
+  await offer.locator(".monaco-button", { hasText: "Resume" }).first().click();
+  results.texts.resumeFinished = await waitText(page, SEL.notification, (t) => t.startsWith(`zwarm orchestrator ${stale} finished`), "the resumed run's end");
 });

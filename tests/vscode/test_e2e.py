@@ -380,6 +380,8 @@ def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> N
         # the orchestrator's run: look at the sessions, then stop
         {"tool_calls": [{"name": "list_sessions", "arguments": {}}]},
         {"tool_calls": [{"name": "exit", "arguments": {"message": "nothing to do"}}]},
+        # the interrupted run, resumed from the runs list
+        {"tool_calls": [{"name": "exit", "arguments": {"message": "resumed in VS Code"}}]},
     ]}))
     (project / ".zwarm" / "config.toml").write_text(
         '[orchestrator]\nprovider = "openai"\nmodel = "scripted-model"\n'
@@ -396,7 +398,8 @@ def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> N
     seen, state = run_workbench(
         tmp_path, project, "drive_orchestrator.js", artifacts,
         {"MODEL_SCENARIO": str(scenario), "MODEL_PORT": str(MODEL_PORT),
-         "PYTHON": sys.executable, "REPO": str(REPO), "ZWARM_TEST_KEY": "test-key"})
+         "PYTHON": sys.executable, "REPO": str(REPO), "ZWARM_TEST_KEY": "test-key",
+         "STALE_RUN": STALE_RUN})
     texts = seen["texts"]
 
     # The question came as zwarm/chat (an input box, free text), not as buttons.
@@ -421,6 +424,13 @@ def test_pilot_asks_in_an_input_box_and_orchestrate_streams(tmp_path: Path) -> N
     assert "an older task" in rows[1] and "interrupted" in rows[1], rows
     assert f"orchestrate --resume {STALE_RUN}" in rows[1], rows
     assert f"== orchestrator run {run_id} (finished, " in texts["runShown"], texts["runShown"]
-    for step in ("01-pilot-asks", "02-pilot-replied", "03-orchestrated", "04-runs"):
+    # Resumed from the list: the daemon carried it on with the next scripted reply.
+    assert texts["resumeFinished"].startswith(f"zwarm orchestrator {STALE_RUN} finished")
+    resumed = json.loads((project / ".zwarm" / "orchestrator" / STALE_RUN / "run.json")
+                         .read_text())
+    assert (resumed["status"], resumed["message"], resumed["resumed"]) == \
+        ("exited", "resumed in VS Code", 1)
+    for step in ("01-pilot-asks", "02-pilot-replied", "03-orchestrated", "04-runs",
+                 "05-resume-offered"):
         shot = artifacts / f"{step}.png"
         assert shot.is_file() and shot.stat().st_size > 10_000, f"missing screenshot {shot}"

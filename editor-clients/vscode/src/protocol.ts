@@ -271,6 +271,7 @@ export const Methods = {
   pilot: "zwarm/pilot",
   listRuns: "zwarm/listRuns",
   runTrajectory: "zwarm/orchestratorTrajectory",
+  resumeRun: "zwarm/resumeRun",
   sessionUpdated: "zwarm/sessionUpdated",
   orchestratorUpdated: "zwarm/orchestratorUpdated",
   sessionChanges: "zwarm/sessionChanges",

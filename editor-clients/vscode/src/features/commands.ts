@@ -263,9 +263,19 @@ async function runs(deps: Deps): Promise<void> {
     matchOnDescription: true,
     matchOnDetail: true,
   });
-  if (picked) {
-    const steps = await deps.daemon.request<RunTrajectoryResult>(Methods.runTrajectory, { runId: picked.runId });
-    deps.orchestrator.showRun(steps);
+  if (!picked) {
+    return;
+  }
+  const steps = await deps.daemon.request<RunTrajectoryResult>(Methods.runTrajectory, { runId: picked.runId });
+  deps.orchestrator.showRun(steps);
+  const run = result.runs.find((r) => r.runId === picked.runId);
+  if (run?.resumable) {
+    const choice = await vscode.window.showInformationMessage(`zwarm: run ${run.runId} is ${run.status}.`, "Resume");
+    if (choice === "Resume") {
+      // Like Orchestrate: answers at once, the steps stream into the channel.
+      const resumed = await deps.daemon.request<OrchestrateResult>(Methods.resumeRun, { runId: run.runId });
+      void vscode.window.showInformationMessage(orchestrateText(resumed));
+    }
   }
 }
 
