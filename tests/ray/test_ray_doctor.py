@@ -31,6 +31,11 @@ def test_doctor_checks_the_cluster_and_the_clis_on_its_workers(
         cluster: Cluster, project: Path, tmp_path: Path) -> None:
     workers_bin = tmp_path / "worker-bin"
     fake_cli(workers_bin, "codex", "codex-cli 0.169.0")
+    # This codex also says where it was asked for its version (a CLI that writes files
+    # there, as the fake agent does, must not litter the node's working directory).
+    asked_in = tmp_path / "asked-in"
+    codex = workers_bin / "codex"
+    codex.write_text(codex.read_text().replace("#!/bin/sh\n", f"#!/bin/sh\npwd > {asked_in}\n"))
     fake_cli(workers_bin, "claude", "2.1.197 (Claude Code)")
     # Kind "ray" from the (trusted) project; the workers' PATH has the CLIs.
     (project / ".zwarm" / "config.toml").write_text(executor_toml(cluster, workers_bin,
@@ -46,6 +51,8 @@ def test_doctor_checks_the_cluster_and_the_clis_on_its_workers(
     assert "codex-cli 0.169.0" in found["worker codex"]["message"]
     assert "2.1.197 (Claude Code)" in found["worker claude"]["message"]
     assert "worker git" not in found and "worker pydantic" not in found  # both there
+    scratch = Path(asked_in.read_text().strip())
+    assert scratch != Path.cwd() and not scratch.exists()  # a scratch dir, removed after
 
     # Workers whose PATH lacks the CLIs: codex is the default adapter, so an error.
     bare = executor_toml(cluster, tmp_path / "nothing-here", kind="ray")

@@ -217,12 +217,15 @@ def recover(store: Store) -> list[str]:
 
 
 AGENT_CLIS = ("codex", "claude")
-# Each line of the probe job's log: "have NAME VERSION" or "missing NAME".
+# Each line of the probe job's log: "have NAME VERSION" or "missing NAME". It runs in a
+# scratch folder: a CLI that misreads --version must not write into the node's cwd.
 _PROBE_SCRIPT = (
+    'scratch=$(mktemp -d) && cd "$scratch" || exit 1; '
     "for b in git codex claude; do if command -v $b >/dev/null; then "
     "echo have $b $($b --version </dev/null 2>/dev/null | head -n1); "
     "else echo missing $b; fi; done; "
-    "python -c 'import pydantic' 2>/dev/null && echo have pydantic || echo missing pydantic")
+    "python -c 'import pydantic' 2>/dev/null && echo have pydantic || echo missing pydantic; "
+    'cd / && rm -rf "$scratch"')
 
 
 @dataclass
