@@ -85,6 +85,21 @@ async def test_pattern_stop_ends_the_run_resumably(
     assert (resumed.status, resumed.message) == ("exited", "done")
 
 
+async def test_pattern_on_the_orchestrators_own_history_as_zwarm_did(
+        service: SessionService, project: Path, model_server) -> None:
+    server = model_server([calls(call("bash", "b1", command="echo fine")),
+                           calls(call("bash", "b2", command="echo 'Permission denied' >&2")),
+                           EXIT])
+    configure(service, project, "openai", server, toml(
+        "pattern", 'source = "orchestrator", patterns = [{ regex = "permission denied", '
+                   'action = "abort", message = "{match} ({line}); {other} kept" }]'))
+    result = await Orchestrator(service, "t").run()
+    assert (result.status, result.stopped_by, result.step_count) == \
+        ("stopped", "watcher:pattern", 2)
+    assert result.message is not None
+    assert result.message.startswith("Permission denied (") and "{other} kept" in result.message
+
+
 async def test_scope_limits_a_watcher_to_some_sessions(
         service: SessionService, project: Path, model_server, fixed_ids: list[str]) -> None:
     server = model_server([

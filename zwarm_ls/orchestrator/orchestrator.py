@@ -308,14 +308,14 @@ class Orchestrator:
             self.last_progress_step = step
         self._finished_seen = finished
 
-    def _state(self) -> RunState:
+    def _state(self, items: list[Item]) -> RunState:
         sessions = self._my_sessions()
         llm_cost = estimate_cost(self.config.orchestrator.model, self.record.usage) or 0.0
         return RunState(step=self.record.step_count, max_steps=self.record.max_steps,
                         calls=self.calls, usage=self.record.usage, sessions=sessions,
                         cost_usd=llm_cost + sum(s.cost_usd or 0.0 for s in sessions),
                         last_progress_step=self.last_progress_step, task=self.record.task,
-                        read_steps=self.service.index.steps)
+                        read_steps=self.service.index.steps, items=items)
 
     async def _exit_gate(self) -> str | None:
         failure, give_up = await self.watchers.gate()
@@ -335,7 +335,7 @@ class Orchestrator:
     async def _watch(self, agent: Agent) -> bool:
         """Run the watchers; True when one of them stops the run."""
         step = self.record.step_count
-        for verdict in await self.watchers.observe(self._state()):
+        for verdict in await self.watchers.observe(self._state(agent.items)):
             text = f"[watcher: {verdict.watcher}] {verdict.message}"
             if verdict.action == "stop":
                 self._finish("budget_exhausted" if verdict.watcher == "budget" else "stopped",

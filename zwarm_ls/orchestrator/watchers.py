@@ -48,7 +48,7 @@ from ..config import OrchestratorConfig, WatchersConfig
 from ..errors import ZwarmError
 from ..protocol import SessionSummary, Step, TokenUsage
 from ..text import clip
-from .history import NUDGE_ROLES, NudgeRole, ToolCall, user
+from .history import NUDGE_ROLES, Item, NudgeRole, ToolCall, user
 from .llm import LLMClient
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ class RunState:
     task: str = ""
     # A session's steps from an index on (what the pattern watcher reads).
     read_steps: Callable[[str, int], list[Step]] | None = None
+    items: list[Item] = field(default_factory=list)  # the orchestrator's history
 
 
 class Watcher:
@@ -251,14 +252,17 @@ class DelegationReminderWatcher(Watcher):
 class PatternWatcher(Watcher):
     """A regex over what the agents say and do: each new step of a session in scope
     (messages, commands and their output) is matched once; a match nudges, or stops the
-    run (`action = "stop"`, resumable).
+    run (`action = "stop"`; zwarm's `pause` and `abort` stop it too, always resumable).
 
         config = { patterns = [{ regex = "rate limit|429", message = "…", action = "nudge" }] }
 
     `message` may name `{session}` (short id), `{match}` and `{line}`. A pattern nudges at
-    most once per session and turn."""
+    most once per session and turn. `source = "orchestrator"` matches the orchestrator's
+    own messages, tool calls and tool results instead (what zwarm's pattern watcher read),
+    `source = "all"` both."""
 
     name = "pattern"
+    SOURCES = ("sessions", "orchestrator", "all")
 
     def __init__(self, **config: Any):
         super().__init__(**config)
@@ -267,41 +271,60 @@ class PatternWatcher(Watcher):
         for spec in config.get("patterns") or []:
             spec = {"regex": spec} if isinstance(spec, str) else spec
             action = spec.get("action", "nudge")
-            if action not in ("nudge", "stop", "pause"):
+            if action not in ("nudge", "stop", "pause", "abort"):
                 raise ValueError(f"pattern action '{action}' is not nudge or stop")
-            self.patterns.append((re.compile(spec["regex"], flags), spec.get("message", ""),
+            self.patterns.append((re.compile(spec["regex"], flags), str(spec.get("message", "")),
                                   "nudge" if action == "nudge" else "stop"))
         if not self.patterns:
             raise ValueError("no patterns (config = { patterns = [{ regex = '…' }] })")
+        self.source = config.get("source", "sessions")
+        if self.source not in self.SOURCES:
+            raise ValueError(f"source '{self.source}' is not one of {', '.join(self.SOURCES)}")
         self.seen: dict[str, int] = {}  # session id → steps already matched
+        self.items_seen = 0  # the orchestrator's history items already matched
 
     def state(self) -> dict[str, Any]:
-        return {"seen": self.seen}
+        return {"seen": self.seen, "items_seen": self.items_seen}
 
     def restore(self, data: dict[str, Any]) -> None:
         self.seen = {str(k): int(v) for k, v in (data.get("seen") or {}).items()}
+        self.items_seen = int(data.get("items_seen", 0))
+
+    def _match(self, text: str, where: str, session: str, key: str) -> list[Verdict]:
+        verdicts = []
+        for n, (regex, message, action) in enumerate(self.patterns):
+            found = regex.search(text)
+            if found is None:
+                continue
+            line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n", 1)[0]
+            shown = clip(line.strip(), 200)
+            text_out = (message.replace("{session}", session).replace("{match}", found.group(0))
+                        .replace("{line}", shown)) if message else \
+                f"{where} matched /{regex.pattern}/: {shown}"
+            verdicts.append(Verdict(action, f"{n}:{key}", text_out))
+        return verdicts
 
     async def acheck(self, state: RunState) -> list[Verdict]:
-        if state.read_steps is None:
-            return []
         verdicts: list[Verdict] = []
-        for session in state.sessions:
-            steps = await asyncio.to_thread(state.read_steps, session.id,
-                                            self.seen.get(session.id, 0))
-            self.seen[session.id] = self.seen.get(session.id, 0) + len(steps)
-            for step in steps:
-                text = "\n".join(t for t in (step.summary, step.detail) if t)
-                for n, (regex, message, action) in enumerate(self.patterns):
-                    found = regex.search(text)
-                    if found is None:
-                        continue
-                    line = text[text.rfind("\n", 0, found.start()) + 1:].split("\n", 1)[0]
-                    shown = clip(line.strip(), 200)
-                    verdicts.append(Verdict(
-                        action, f"{n}:{session.id}:{step.turn}",
-                        message.format(session=session.short_id, match=found.group(0),
-                                       line=shown) if message else
-                        f"Session {session.short_id} matched /{regex.pattern}/: {shown}"))
+        if self.source != "orchestrator" and state.read_steps is not None:
+            for session in state.sessions:
+                steps = await asyncio.to_thread(state.read_steps, session.id,
+                                                self.seen.get(session.id, 0))
+                self.seen[session.id] = self.seen.get(session.id, 0) + len(steps)
+                for step in steps:
+                    text = "\n".join(t for t in (step.summary, step.detail) if t)
+                    verdicts += self._match(text, f"Session {session.short_id}",
+                                            session.short_id, f"{session.id}:{step.turn}")
+        if self.source != "sessions":
+            fresh = state.items[self.items_seen:]
+            for offset, item in enumerate(fresh, self.items_seen):
+                if item.role == "assistant" or item.role == "tool":
+                    text = "\n".join([item.text, *(f"{c.name} {c.arguments}"
+                                                   for c in item.tool_calls),
+                                      *(r.output for r in item.results)])
+                    verdicts += self._match(text, "The orchestrator", "orchestrator",
+                                            f"items:{offset}")
+            self.items_seen += len(fresh)
         return verdicts
 
 
