@@ -283,6 +283,16 @@ def test_bad_watcher_settings_are_reported_not_fatal(tmp_path: Path) -> None:
     assert "watcher 'pattern' ignored" in text and "scope takes a table" in text
 
 
+async def test_a_bad_watcher_setting_is_reported_in_the_run(
+        service: SessionService, project: Path, model_server) -> None:
+    server = model_server([EXIT])
+    configure(service, project, "openai", server, toml("pattern", 'patterns = ["("]'))
+    result = await Orchestrator(service, "t").run()
+    assert result.status == "exited"
+    [error] = [s for s in read_run(service.config, result.run_id).steps if s.kind == "error"]
+    assert error.summary.startswith("[watchers] watcher 'pattern' ignored: missing )")
+
+
 def test_an_untrusted_folder_cannot_add_a_command_or_an_endpoint(tmp_path_factory) -> None:
     root = tmp_path_factory.mktemp("untrusted")  # not under the test's trusted folder
     (root / ".zwarm").mkdir()

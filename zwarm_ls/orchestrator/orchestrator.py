@@ -262,6 +262,9 @@ class Orchestrator:
         agent.usage = self.record.usage
         self.agent = agent
         self.record.pid, self.record.start_ticks = os.getpid(), process_start_ticks(os.getpid())
+        for warning in self.watchers.warnings:  # a watcher setting that was not used, and why
+            self.steps.add(self.record.step_count, "error", f"[watchers] {warning}")
+        await self.steps.flush()
         self.save()
         while self.record.step_count < self.record.max_steps:
             if await self._watch(agent):
