@@ -324,3 +324,17 @@ async def test_a_quality_command_that_hangs_fails_and_leaves_nothing_behind(
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_judge_that_cannot_be_reached_is_skipped_within_its_budget(
+        service: SessionService, project: Path, model_server) -> None:
+    server = model_server([calls(call("list_sessions", status=s)) for s in
+                           ("running", "completed", "failed", "killed")] + [EXIT])
+    configure(service, project, "openai", server, toml(
+        "llm", 'provider = "anthropic", base_url = "http://127.0.0.1:9", every = 1, '
+               'max_calls = 2'))  # nothing listens on port 9
+    result = await Orchestrator(service, "t").run()
+    assert result.status == "exited" and nudges(service, result.run_id) == []
+    assert bodies(server, "anthropic") == []
+    assert read_run(service.config, result.run_id).watchers["watchers"]["llm"] == \
+        {"calls": 2, "tokens": 0}

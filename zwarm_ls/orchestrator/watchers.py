@@ -400,14 +400,14 @@ class LLMWatcher(Watcher):
                 log.warning("llm watcher: budget spent (%d calls, %d tokens); no more reviews",
                             self.calls, self.tokens)
             return []
-        if self.client is None:
-            from .providers import make_client  # the providers import the SDKs lazily
-
-            self.client = make_client(self.llm)
-        self.calls += 1
+        self.calls += 1  # a call that fails counts too: a broken judge is not retried forever
         criteria = self.config.get("criteria")
         system = JUDGE_PROMPT + (f"\nAlso check: {criteria}" if criteria else "")
         try:
+            if self.client is None:
+                from .providers import make_client  # the providers import the SDKs lazily
+
+                self.client = make_client(self.llm)
             completion = await self.client.complete(system, [user(digest(state))], [])
         except ZwarmError as exc:
             log.warning("llm watcher: the judge could not be asked: %s", exc)
