@@ -336,5 +336,22 @@ async def test_a_judge_that_cannot_be_reached_is_skipped_within_its_budget(
     result = await Orchestrator(service, "t").run()
     assert result.status == "exited" and nudges(service, result.run_id) == []
     assert bodies(server, "anthropic") == []
-    assert read_run(service.config, result.run_id).watchers["watchers"]["llm"] == \
-        {"calls": 2, "tokens": 0}
+    judge = read_run(service.config, result.run_id).watchers["watchers"]["llm"]
+    assert (judge["calls"], judge["tokens"]) == (2, 0)
+
+
+async def test_the_judges_spending_counts_in_the_run_budget(
+        service: SessionService, project: Path, model_server) -> None:
+    server = model_server({"responses": [calls(call("list_sessions"))] * 3 + [EXIT],
+                           "messages": [{"text": '{"status": "ok"}'}] * 3})
+    configure(service, project, "openai", server,
+              toml("budget", "max_cost_usd = 0.00001")  # the orchestrator's model is unpriced
+              + '[[watchers.watchers]]\nname = "llm"\n'
+              + f'config = {{ provider = "anthropic", base_url = "{server.url}", '
+                'model = "gpt-5-mini", every = 1 }\n')
+    result = await Orchestrator(service, "t").run()
+    # The judge runs after step 1 (after the budget's look); its 100 in / 20 out tokens of
+    # gpt-5-mini ($0.000065) are over the limit when the budget looks after step 2.
+    assert (result.status, result.stopped_by, result.step_count) == \
+        ("budget_exhausted", "watcher:budget", 2)
+    assert len(bodies(server, "anthropic")) == 1

@@ -316,7 +316,8 @@ class Orchestrator:
         llm_cost = estimate_cost(self.config.orchestrator.model, self.record.usage) or 0.0
         return RunState(step=self.record.step_count, max_steps=self.record.max_steps,
                         calls=self.calls, usage=self.record.usage, sessions=sessions,
-                        cost_usd=llm_cost + sum(s.cost_usd or 0.0 for s in sessions),
+                        cost_usd=llm_cost + self.watchers.cost_usd()
+                        + sum(s.cost_usd or 0.0 for s in sessions),
                         last_progress_step=self.last_progress_step, task=self.record.task,
                         read_steps=self.service.index.steps, items=items)
 

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..config import OrchestratorConfig, WatchersConfig
+from ..costs import estimate_cost
 from ..errors import ZwarmError
 from ..protocol import SessionSummary, Step, TokenUsage
 from ..text import clip
@@ -377,16 +378,24 @@ class LLMWatcher(Watcher):
         self.max_calls = int(config.get("max_calls", 10))
         self.max_tokens = int(config.get("max_tokens", 100_000))
         self.calls = 0
-        self.tokens = 0
+        self.usage = TokenUsage()  # what the judge spent: in the run's cost, for budgets
         self.spent_logged = False
         self.client: LLMClient | None = None
 
+    @property
+    def tokens(self) -> int:
+        return self.usage.total_tokens
+
+    def cost_usd(self) -> float:
+        return estimate_cost(self.llm.model, self.usage) or 0.0
+
     def state(self) -> dict[str, Any]:
-        return {"calls": self.calls, "tokens": self.tokens}
+        return {"calls": self.calls, "tokens": self.tokens,
+                "usage": self.usage.model_dump(mode="json")}
 
     def restore(self, data: dict[str, Any]) -> None:
         self.calls = int(data.get("calls", 0))
-        self.tokens = int(data.get("tokens", 0))
+        self.usage = TokenUsage.model_validate(data.get("usage") or {})
 
     def budget_left(self) -> bool:
         return self.calls < self.max_calls and self.tokens < self.max_tokens
@@ -412,7 +421,7 @@ class LLMWatcher(Watcher):
         except ZwarmError as exc:
             log.warning("llm watcher: the judge could not be asked: %s", exc)
             return []
-        self.tokens += completion.usage.total_tokens
+        self.usage = self.usage.plus(completion.usage)
         verdict = parse_judgement(completion.text)
         if verdict is None or verdict.get("status") not in ("concern", "problem"):
             return []
@@ -642,6 +651,10 @@ class WatcherManager:
                     self.fired.add(key)
                     fresh.append(verdict)
         return sorted(fresh, key=lambda v: v.action != "stop")
+
+    def cost_usd(self) -> float:
+        """What the watchers themselves spent (the LLM judge), part of the run's cost."""
+        return sum(w.cost_usd() for w in self.watchers if isinstance(w, LLMWatcher))
 
     @property
     def gated(self) -> bool:
