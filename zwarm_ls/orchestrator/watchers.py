@@ -650,6 +650,8 @@ class WatcherManager:
                 if key not in self.fired:
                     self.fired.add(key)
                     fresh.append(verdict)
+            if any(v.action == "stop" for v in fresh):
+                break  # the run ends here: the watchers after it (a paid judge) need not look
         return sorted(fresh, key=lambda v: v.action != "stop")
 
     def cost_usd(self) -> float:
