@@ -63,7 +63,7 @@ class LspConfig:
     idle_s: float = 2.0
 
 
-FULL = LspConfig(200, 20 * 1024 * 1024, 3, 200, 6.0, 15.0)
+FULL = LspConfig(1000, 20 * 1024 * 1024, 3, 200, 6.0, 15.0)
 QUICK = LspConfig(100, 5 * 1024 * 1024, 2, 60, 3.0, 8.0)
 
 
@@ -80,9 +80,10 @@ def write_fake_clis(bin_dir: Path) -> None:
 
 
 def running_session(store: Store, task: str) -> str:
-    """A running turn as zwarm-ls's runner leaves it just after starting the CLI."""
+    """A turn as zwarm-ls leaves it while its runner starts (`pending`); bench.loadgen
+    then writes the runner's record, as the runner would, and the daemon follows it."""
     now = now_iso()
-    meta = SessionMeta(id=store.new_id(), task=task, status="running",
+    meta = SessionMeta(id=store.new_id(), task=task, status="pending",
                        working_dir=str(store.root), created_at=now, updated_at=now,
                        model="gpt-5.1-codex-mini", turn=1, adapter="codex", source="user",
                        messages=[{"role": "user", "content": task, "timestamp": now,

@@ -205,6 +205,11 @@ class Index:
         self._refresh_lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
         self._listing: tuple[int, Listing] | None = None
+        self._active: set[str] = set()  # pending or running, or with a turn file to read
+        # How often the folder list is compared with the index (sessions created or
+        # deleted by tools that keep no journal); the service lengthens it while
+        # file-system events tell it about new meta.json files anyway.
+        self.rescan_interval_s = RESCAN_INTERVAL_S
         self._journal_offset = 0
         self._last_rescan = 0.0
         self._started = False
@@ -217,11 +222,14 @@ class Index:
 
     # ----- refresh -----------------------------------------------------------------------
 
-    def refresh(self, rewritten: set[str] | None = None, follow: bool = True) -> list[Change]:
+    def refresh(self, rewritten: set[str] | None = None, follow: bool = True,
+                written: set[str] | None = None) -> list[Change]:
         """Bring the index up to date with the files; return what changed. `rewritten`:
         sessions whose meta.json was written by someone who keeps no journal. Without
         `follow`, only meta.json files are read (running turns are not tailed, and no
-        runner is judged gone): the start-up pass before remote turns are re-attached."""
+        runner is judged gone): the start-up pass before remote turns are re-attached.
+        `written`: tail only these sessions' running turns (file events named them);
+        None tails every running turn and checks its runner."""
         with self._refresh_lock:
             self.behind = False
             changed, offset = self.store.read_journal(self._journal_offset)
@@ -229,7 +237,8 @@ class Index:
             if changed is not None and rewritten:
                 changed |= rewritten
             now = time.monotonic()
-            if changed is None or not self._started or now - self._last_rescan > RESCAN_INTERVAL_S:
+            if changed is None or not self._started or \
+                    now - self._last_rescan > self.rescan_interval_s:
                 changed = (changed or set()) | self._rescan_ids()
                 self._last_rescan = now
                 self._started = True
@@ -240,8 +249,11 @@ class Index:
                     if change:
                         changes[session_id] = change
             with self._lock:
-                tailed = [(sid, e) for sid, e in self._entries.items()
-                          if e.reader is not None and follow]
+                # Only active sessions have a running turn to tail: never walk the store.
+                following = self._active if written is None else self._active & written
+                tailed = [(sid, e) for sid in following
+                          if (e := self._entries.get(sid)) is not None and e.reader is not None
+                          and follow]
             for session_id, entry in tailed:
                 # Reading and parsing happen outside the lock (only this thread advances
                 # a reader), so a request never waits for a slice of a backlog.
@@ -275,13 +287,22 @@ class Index:
                 if entry.problem != problem:
                     log.exception("session %s cannot be read", session_id)
                 entry.problem = problem
+                self._note_activity(entry)
             else:
                 log.exception("session %s cannot be read", session_id)
 
     def any_active(self) -> bool:
-        """Whether some session is pending or running (cheap: no summaries are built)."""
-        with self._lock:
-            return any(status_of(e.meta.status).is_active for e in self._entries.values())
+        """Whether some session is pending or running, or still being read (O(1))."""
+        return bool(self._active)
+
+    def _note_activity(self, entry: Entry) -> None:
+        """Keep the set of sessions the watcher follows current: active ones, and any whose
+        turn file is still being read (its runner may have recorded the end first)."""
+        if (status_of(entry.meta.status).is_active and not entry.problem) or \
+                entry.reader is not None:
+            self._active.add(entry.meta.id)
+        else:
+            self._active.discard(entry.meta.id)
 
     def _rescan_ids(self) -> set[str]:
         on_disk = set(self.store.list_ids())
@@ -299,11 +320,13 @@ class Index:
             if entry is None or self.store.session_dir(session_id).exists():
                 return None  # unreadable for now (being created); keep what we had
             del self._entries[session_id]
+            self._active.discard(session_id)
             entry.touch()
             return Change(session_id, self._summary(entry), status_changed=True, removed=True)
         if entry is None:
             entry = self._entries[session_id] = Entry(meta=meta)
             entry.touch()
+            self._note_activity(entry)
             status_changed = True
         else:
             status_changed = (entry.meta.status, entry.meta.turn) != (meta.status, meta.turn)
@@ -311,6 +334,7 @@ class Index:
                 return None
             entry.meta = meta
             entry.touch()
+            self._note_activity(entry)
         new_steps: list[Step] = []
         behind = entry.reader is None and entry.reader_turn < meta.turn
         if (status_of(meta.status).is_active and entry.reader_turn != meta.turn) or (
@@ -344,6 +368,7 @@ class Index:
         status_changed = False
         if exit_rec is not None:
             entry.reader = None
+            self._note_activity(entry)
             meta = self.store.read_meta(session_id)
             record = meta.turn_record(turn) if meta else None
             if meta is not None and (record is None or not record.ended_at):
@@ -352,6 +377,7 @@ class Index:
                 status_changed = meta.status != entry.meta.status
                 entry.meta = meta
                 entry.touch()
+                self._note_activity(entry)
         if new or status_changed:
             change = changes.get(session_id) or Change(session_id, None)
             change.new_steps.extend(new)
@@ -385,8 +411,11 @@ class Index:
         existing = ExitRecord.read(paths.exit)
         if existing is not None:
             return existing
+        run = read_json(paths.run)
+        if run is not None and runner_alive(run):
+            return None  # its runner recorded itself since the check: alive, leave it be
         log.warning("session %s turn %d: %s (no exit record)", session_id, turn, reason)
-        if stop_orphaned_group(read_json(paths.run)):
+        if stop_orphaned_group(run):
             reason += "; its agent was stopped"
         record = ExitRecord(exit_code=None, killed=False, reason=reason, ended_at=now_iso())
         write_json_atomic(paths.exit, record.dump())
@@ -428,6 +457,7 @@ class Index:
             if not meta.turns and not running:
                 entry.foreign.add(turn, reader.state, adapter.cumulative_usage)
         entry.touch()
+        self._note_activity(entry)
         return added
 
     def settle_foreign(self) -> list[Change]:
@@ -506,10 +536,10 @@ class Index:
             entry = self._entries.get(meta.id)
             if entry is None:
                 self._entries[meta.id] = entry = Entry(meta=meta)
-                entry.touch()
             else:
                 entry.meta = meta
-                entry.touch()
+            entry.touch()
+            self._note_activity(entry)
 
     def _get(self, session_id: str) -> Entry:
         entry = self._entries.get(session_id)

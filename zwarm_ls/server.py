@@ -22,7 +22,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
 
 from . import __version__, editor
@@ -62,6 +62,7 @@ from .transport import (
     RawJsonProtocol,
     StdinReader,
     TcpHost,
+    ThreadedWriter,
     TokenError,
     copy_features,
     read_token,
@@ -95,7 +96,7 @@ class ZwarmServer(LanguageServer):
         self._stop_event = threading.Event()
         reader = GuardedReader(StdinReader(stdin or sys.stdin.buffer, self.thread_pool),
                                self.protocol)
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(ThreadedWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
                                   protocol=self.protocol, logger=log,

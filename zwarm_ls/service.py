@@ -30,7 +30,15 @@ from .errors import (
     StoreError,
 )
 from .executors import Executor, get_executor
-from .index import Change, Index, Listing, latest_message, needs_attention, status_of
+from .index import (
+    RESCAN_INTERVAL_S,
+    Change,
+    Index,
+    Listing,
+    latest_message,
+    needs_attention,
+    status_of,
+)
 from .protocol import (
     CheckResult,
     CleanParams,
@@ -73,6 +81,7 @@ IDLE_POLL_S = 5.0
 FILE_EVENT_BATCH_MS = 60  # events are grouped for at most this long …
 FILE_EVENT_STEP_MS = 15  # … or until the store has been quiet this long
 SUMMARY_DETAIL_CHARS = 2000
+EVENTS_RESCAN_S = 30.0  # folder rescans while file events name new meta.json files
 
 
 def transcript_prompt(meta: SessionMeta, message: str) -> str:
@@ -101,6 +110,7 @@ class SessionService:
         self._background: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
         self._rewritten: set[str] = set()  # sessions whose meta.json file events named
+        self._written: set[str] | None = None  # ... whose turn files they named (None: all)
 
     @property
     def config(self) -> Config:
@@ -163,22 +173,29 @@ class SessionService:
         try:
             while True:
                 try:
+                    # Woken by file events: tail only the turns that were written to; on
+                    # a safety poll (or with no events) tail every running one.
                     rewritten, self._rewritten = self._rewritten, set()
-                    changes = await asyncio.to_thread(self.index.refresh, rewritten)
+                    written, self._written = self._written, None
+                    changes = await asyncio.to_thread(self.index.refresh, rewritten, True,
+                                                      written)
                     await self._dispatch(changes)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("refreshing the session index failed")
                 if self.index.behind:  # a backlog is read in slices, one after the other
+                    self._written = None
                     await asyncio.sleep(0)
                     continue
                 if events.done():  # no file events here: tick as before
                     await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
                     continue
                 poll = BUSY_POLL_S if self.index.any_active() else IDLE_POLL_S
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(woken.wait(), poll)
+                except TimeoutError:
+                    self._written = None  # the safety poll: every running turn
                 woken.clear()
         finally:
             events.cancel()
@@ -195,14 +212,21 @@ class SessionService:
         watched = [self.store.sessions_dir, self.store.journal.parent]
         for folder in watched:
             folder.mkdir(parents=True, exist_ok=True)
+        self.index.rescan_interval_s = EVENTS_RESCAN_S
         try:
             async for batch in watchfiles.awatch(*watched, debounce=FILE_EVENT_BATCH_MS,
                                              step=FILE_EVENT_STEP_MS, recursive=True,
                                              watch_filter=None, ignore_permission_denied=True):
-                self._rewritten |= metas_in(batch, self.store.sessions_dir)
+                metas, turns = changed_sessions(batch, self.store.sessions_dir)
+                self._rewritten |= metas
+                if not woken.is_set():
+                    self._written = set()
+                if self._written is not None:
+                    self._written |= turns
                 woken.set()
         except Exception as exc:  # inotify limits, an exotic file system
             log.warning("no file-system events (%s): polling the store instead", exc)
+        self.index.rescan_interval_s = RESCAN_INTERVAL_S
 
     async def poke(self) -> None:
         """Refresh now (after this process wrote something) instead of on the next tick."""
@@ -623,14 +647,21 @@ class SessionService:
             self.index.put_meta(await asyncio.to_thread(self.store.update, session_id, viewed))
 
 
-def metas_in(batch: set[tuple[object, str]], sessions_dir: Path) -> set[str]:
-    """The sessions whose meta.json a batch of file events touched."""
-    ids = set()
+def changed_sessions(batch: set[tuple[object, str]],
+                     sessions_dir: Path) -> tuple[set[str], set[str]]:
+    """The sessions whose meta.json, and those whose turn files, a batch of file events
+    touched."""
+    metas, turns = set(), set()
+    depth = len(sessions_dir.parts)
     for _, path in batch:
         parts = Path(path).parts
-        if parts[-1:] == ("meta.json",) and Path(*parts[:-2]) == sessions_dir:
-            ids.add(parts[-2])
-    return ids
+        if parts[:depth] != sessions_dir.parts or len(parts) < depth + 2:
+            continue
+        if len(parts) == depth + 2 and parts[-1] == "meta.json":
+            metas.add(parts[depth])
+        elif len(parts) == depth + 3 and parts[depth + 1] == "turns":
+            turns.add(parts[depth])
+    return metas, turns
 
 
 def runtime_s(meta: SessionMeta) -> float:

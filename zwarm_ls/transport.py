@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import os
+import queue
 import re
 import threading
 from collections.abc import Awaitable, Callable
@@ -74,6 +75,37 @@ def _raw_part(data: Any) -> tuple[str | None, str]:
     if isinstance(params, RawJson) and hasattr(data, "method"):
         return params, "params"
     return None, ""
+
+
+class ThreadedWriter:
+    """pygls' writer interface over a stream written by a thread of its own: a client that
+    is slow to read a large reply (or stops reading) fills the pipe without blocking the
+    event loop, so notifications to it and work for everyone else go on. Messages keep
+    their order; `close` sends what is queued first."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="zwarm-stdout", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.close()
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                self._stream.write(data)
+                self._stream.flush()
+            except (OSError, ValueError):  # the client went away: drop the rest
+                log.error("the client went away; dropping what was left to send")
+                return
 
 
 MAX_HEADER_LINE = 64 * 1024
