@@ -15,3 +15,6 @@ for part in .ci/install-*.sh; do
   step "$(basename "$part" .sh)"
   bash "$part"
 done
+
+step "bench baseline (zwarm 3.9.0 from the package index)"
+.venv/bin/python -c "from bench.baseline import load_sessions; load_sessions()"

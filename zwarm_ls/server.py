@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import os
+import resource
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -326,8 +327,19 @@ async def on_hover(ls: ZwarmServer, params: lsp.HoverParams) -> lsp.Hover | None
                                                 value="\n\n---\n\n".join(d.hover for d in hits)))
 
 
+def raise_open_file_limit(wanted: int = 65536) -> None:
+    """Every running turn keeps its output file open while it is followed: allow as many
+    open files as the system lets this process have (the soft limit is often 1,024)."""
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server on stdio (default) or TCP until the client disconnects."""
+    raise_open_file_limit()
     server.root_override = args.root
     if not args.tcp:
         server.start_io()

@@ -99,9 +99,14 @@ class ThreadedWriter:
             self._stream.close()
 
     def _run(self) -> None:
-        while (data := self._queue.get()) is not None:
+        closing = False
+        while not closing:
+            batch = [self._queue.get()]
+            while not self._queue.empty():  # what queued meanwhile goes in one write
+                batch.append(self._queue.get_nowait())
+            closing = None in batch
             try:
-                self._stream.write(data)
+                self._stream.write(b"".join(d for d in batch if d is not None))
                 self._stream.flush()
             except (OSError, ValueError):  # the client went away: drop the rest
                 log.error("the client went away; dropping what was left to send")

@@ -13,6 +13,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .adapters import Adapter, StepDraft, TurnState, get_adapter
 from .costs import estimate_cost
@@ -40,6 +41,7 @@ class TurnReader:
     skipping: bool = False
     refused: bool = False  # the path is not a regular file: said once, never read
     at_end: bool = True  # whether the last read reached the end of the file
+    _handle: BinaryIO | None = field(default=None, repr=False, compare=False)
 
     def read_new(self, final: bool = False, max_bytes: int | None = None) -> list[StepDraft]:
         """Steps from bytes written since the last call, at most about `max_bytes` of them
@@ -49,34 +51,53 @@ class TurnReader:
         steps: list[StepDraft] = []
         if self.refused:
             return steps
-        try:
-            # O_NONBLOCK: a FIFO in place of the turn file must not block the daemon.
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            fd = None
-        if fd is not None:
-            with os.fdopen(fd, "rb") as f:
-                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                    self.refused = True
-                    reason = f"{self.path.name} is not a regular file; its output is not read"
-                    return [StepDraft("error", reason, detail=str(self.path))]
-                f.seek(self.offset)
-                budget = max_bytes if max_bytes is not None else -1
-                self.at_end = False
-                while budget != 0:
-                    chunk = f.read(_CHUNK if budget < 0 else min(_CHUNK, budget))
-                    if not chunk:
-                        self.at_end = True
-                        break
-                    self.offset += len(chunk)
-                    budget = budget - len(chunk) if budget > 0 else budget
-                    steps.extend(self._feed(chunk))
+        f = self._file()
+        if self.refused:
+            reason = f"{self.path.name} is not a regular file; its output is not read"
+            return [StepDraft("error", reason, detail=str(self.path))]
+        if f is not None:
+            f.seek(self.offset)
+            budget = max_bytes if max_bytes is not None else -1
+            self.at_end = False
+            while budget != 0:
+                chunk = f.read(_CHUNK if budget < 0 else min(_CHUNK, budget))
+                if not chunk:
+                    self.at_end = True
+                    break
+                self.offset += len(chunk)
+                budget = budget - len(chunk) if budget > 0 else budget
+                steps.extend(self._feed(chunk))
         final = final and self.at_end
         if final and self.partial:
             steps.extend(self.adapter.parse_line(bytes(self.partial), self.state))
             self.partial.clear()
         self.skipping = self.skipping and not final
+        if final:
+            self.close()
         return steps
+
+    def _file(self) -> BinaryIO | None:
+        """The turn file, opened once and kept open while it is followed: a follower of
+        fifty streaming turns would otherwise open and close files hundreds of times a
+        second (and every open is a file-system event for the watcher)."""
+        if self._handle is None:
+            try:
+                # O_NONBLOCK: a FIFO in place of the turn file must not block the daemon.
+                fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            except FileNotFoundError:
+                return None
+            handle = os.fdopen(fd, "rb")
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                handle.close()
+                self.refused = True
+                return None
+            self._handle = handle
+        return self._handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def _feed(self, chunk: bytes) -> list[StepDraft]:
         steps: list[StepDraft] = []
