@@ -709,6 +709,7 @@ class RunSummary(Model):
 
     run_id: str
     kind: Literal["orchestrator"] = "orchestrator"
+    name: str | None = None  # the label given with `orchestrate --name`
     status: RunStatus | Literal["interrupted"]
     task: str
     step_count: int

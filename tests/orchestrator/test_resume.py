@@ -72,3 +72,40 @@ def test_a_killed_run_is_listed_and_resumed(project: Path, fake_clis: Path,
                               run["runId"], "--root", str(project)], capture_output=True,
                              text=True, timeout=60)
     assert refused.returncode == 2 and "nothing to resume" in refused.stderr
+
+
+def test_zwarm_spellings_a_named_run_listed_by_instances_and_resumed_by_name(
+        project: Path, fake_clis: Path, model_server) -> None:
+    server = model_server({"responses": [
+        {"hang": 60, "text": "never seen"},  # killed while its first step waits
+        calls(call("exit", "x1", message="the other one")),  # the second run
+        calls(call("exit", "x2", message="done by name")),  # the named run, resumed
+    ]})
+    write_config(project, "openai", server)
+    proc = subprocess.Popen([sys.executable, "-m", "zwarm_ls.cli", "orchestrate", "build it",
+                             "--name", "nightly", "--root", str(project)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not server.model_requests("responses"):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finished = zwarm(project, "orchestrate", "a second run")[-1]
+    assert finished["status"] == "exited"
+
+    [live] = zwarm(project, "instances")
+    assert [(r["name"], r["status"]) for r in live["runs"]] == [("nightly", "interrupted")]
+    [everything] = zwarm(project, "instances", "--all")
+    assert len(everything["runs"]) == 2
+
+    taken = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "orchestrate", "again",
+                            "--name", "nightly", "--root", str(project)],
+                           capture_output=True, text=True, timeout=60)
+    assert taken.returncode != 0 and "already named 'nightly'" in taken.stderr
+
+    result = zwarm(project, "orchestrate", "--resume", "--instance", "nightly")[-1]
+    assert (result["status"], result["message"]) == ("exited", "done by name")
+    assert result["runId"] == live["runs"][0]["runId"]

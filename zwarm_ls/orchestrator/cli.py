@@ -59,10 +59,11 @@ def _emit(model: Model, as_json: bool, text: str) -> None:
 
 async def cmd_orchestrate(svc: SessionService, args: argparse.Namespace) -> int:
     _model_options(svc, args)
-    if args.resume:
+    resume = _resume_ref(args)
+    if resume:
         if args.task:
             raise InvalidParams("give a task or --resume RUN, not both")
-        run = Orchestrator.resume(svc, _run_id(svc, args.resume), max_steps=args.max_steps,
+        run = Orchestrator.resume(svc, _run_id(svc, resume), max_steps=args.max_steps,
                                   user_channel=TerminalUser(), on_steps=_printer(args.json))
     else:
         task = args.task if args.task != "-" else sys.stdin.read()
@@ -70,7 +71,7 @@ async def cmd_orchestrate(svc: SessionService, args: argparse.Namespace) -> int:
             raise InvalidParams("the task is empty", hint="say what the orchestrator should "
                                 "do, or resume a run with --resume RUN")
         run = Orchestrator(svc, task, max_steps=args.max_steps, user_channel=TerminalUser(),
-                           on_steps=_printer(args.json))
+                           on_steps=_printer(args.json), name=_new_name(svc, args.name))
     result = await run.run()
     _emit(result, args.json, f"\n{result.status} after {result.step_count} steps"
           f" (run {result.run_id}): {result.message or ''}")
@@ -234,12 +235,34 @@ async def cmd_pilot(svc: SessionService, args: argparse.Namespace) -> int:
     return await _repl(pilot, args.json)
 
 
+def _resume_ref(args: argparse.Namespace) -> str | None:
+    """The run to carry on: `--resume RUN`, or zwarm's spelling `--resume --instance RUN`
+    (`--instance` alone names the run to resume as well)."""
+    if args.resume is True and not args.instance:
+        raise InvalidParams("--resume needs the run: --resume RUN (or --instance RUN)",
+                            hint="`zwarm-ls runs` lists them")
+    if isinstance(args.resume, str) and args.instance and args.resume != args.instance:
+        raise InvalidParams("--resume and --instance name different runs")
+    return args.instance or (args.resume if isinstance(args.resume, str) else None)
+
+
+def _new_name(svc: SessionService, name: str | None) -> str | None:
+    """A new run's label: unique, so that it finds that run again."""
+    if name is not None and any(r.name == name for r in list_runs(svc.config)):
+        raise InvalidParams(f"a run is already named '{name}'",
+                            hint=f"resume it with --resume {name}, or pick another name")
+    return name
+
+
 def _run_id(svc: SessionService, ref: str) -> str:
-    """A run id, or a unique part of one (the listing shows them whole, but they are long)."""
-    ids = [r.run_id for r in list_runs(svc.config)]
+    """A run id, its name, or a unique part of its id (the listing shows ids whole, but
+    they are long)."""
+    runs = list_runs(svc.config)
+    ids = [r.run_id for r in runs]
     if ref in ids:
         return ref
-    matches = [i for i in ids if ref in i]
+    named = [r.run_id for r in runs if r.name == ref]
+    matches = named or [i for i in ids if ref in i]
     if len(matches) == 1:
         return matches[0]
     raise InvalidParams(f"no orchestrator run matches '{ref}'" if not matches else
@@ -248,11 +271,14 @@ def _run_id(svc: SessionService, ref: str) -> str:
 
 async def cmd_runs(svc: SessionService, args: argparse.Namespace) -> int:
     result = list_run_summaries(svc.config, ListRunsParams())
+    if args.command == "instances" and not args.all:  # zwarm's listing: the live ones
+        result.runs = [r for r in result.runs if r.status == "running" or r.resumable]
     if args.json:
         print_json(result)
         return 0
     for r in result.runs:
-        print(f"{r.run_id}  {r.status:<16} {r.step_count:>3}/{r.max_steps:<3} steps "
+        label = f" [{r.name}]" if r.name else ""
+        print(f"{r.run_id}{label}  {r.status:<16} {r.step_count:>3}/{r.max_steps:<3} steps "
               f"{len(r.sessions):>2} sessions  {' '.join(r.task.split())[:50]}")
     if not result.runs:
         print("no orchestrator runs yet")
@@ -263,7 +289,7 @@ async def cmd_runs(svc: SessionService, args: argparse.Namespace) -> int:
 
 Command = Callable[[SessionService, argparse.Namespace], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {"orchestrate": cmd_orchestrate, "pilot": cmd_pilot,
-                                "runs": cmd_runs}
+                                "runs": cmd_runs, "instances": cmd_runs}
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -271,10 +297,17 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="let the orchestrator LLM carry out a task ('-' reads stdin)")
     p.add_argument("task", nargs="?")
     p.add_argument("--max-steps", type=int, help="default: [orchestrator] max_steps")
-    p.add_argument("--resume", metavar="RUN",
-                   help="carry on a stopped or interrupted run (its id from `runs`)")
+    p.add_argument("--resume", metavar="RUN", nargs="?", const=True,
+                   help="carry on a stopped or interrupted run (its id, a unique part of "
+                   "it, or its name, from `runs`)")
+    p.add_argument("--instance", "-i", metavar="RUN",
+                   help="zwarm's spelling of the run to resume: --resume --instance RUN")
+    p.add_argument("--name", "-n", help="a label for the new run, to resume it by")
     _model_arguments(p, "the orchestrator's")
     sub.add_parser("runs", parents=[common], help="orchestrator runs, newest first")
+    p = sub.add_parser("instances", parents=[common],
+                       help="zwarm's name for runs: the running and resumable ones")
+    p.add_argument("--all", "-a", action="store_true", help="finished runs too")
     p = sub.add_parser("pilot", parents=[common],
                        help="talk to the pilot LLM (a REPL, or one turn with --message)")
     p.add_argument("--id", default="default", help="pilot conversation id (default: default)")

@@ -55,6 +55,7 @@ class RunRecord(BaseModel):
 
     run_id: str
     kind: str = "orchestrator"
+    name: str | None = None  # a label to find it by (zwarm's instance name)
     task: str
     status: RunStatus = "running"
     created_at: str = Field(default_factory=now_iso)
@@ -119,7 +120,7 @@ def run_summary(record: RunRecord) -> RunSummary:
     """What listings show: a run left `running` by a process that died is `interrupted`."""
     status = "interrupted" if record.status == "running" and not record.driven() \
         else record.status
-    return RunSummary(run_id=record.run_id, status=status, task=record.task,
+    return RunSummary(run_id=record.run_id, name=record.name, status=status, task=record.task,
                       step_count=record.step_count, max_steps=record.max_steps,
                       sessions=record.sessions, usage=record.usage,
                       created_at=record.created_at, updated_at=record.updated_at,
@@ -144,11 +145,12 @@ class Orchestrator:
     def __init__(self, service: SessionService, task: str, *, max_steps: int | None = None,
                  user_channel: UserChannel | None = None, client: LLMClient | None = None,
                  on_steps: StepSink | None = None,
-                 on_text: TextSink | None = None, run_id: str | None = None):
+                 on_text: TextSink | None = None, run_id: str | None = None,
+                 name: str | None = None):
         self.service = service
         self.config: Config = service.config
         cfg = self.config.orchestrator
-        self.record = RunRecord(run_id=run_id or new_run_id(), task=task,
+        self.record = RunRecord(run_id=run_id or new_run_id(), name=name, task=task,
                                 max_steps=max_steps or cfg.max_steps)
         self.path = runs_dir(self.config) / self.record.run_id / "run.json"
         self.ctx = ToolContext(service=service, config=cfg,
