@@ -78,8 +78,8 @@ READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 BUSY_POLL_S = 1.0  # safety polls beside file-system events: a runner killed silently
 IDLE_POLL_S = 5.0
-FILE_EVENT_BATCH_MS = 60  # events are grouped for at most this long …
-FILE_EVENT_STEP_MS = 15  # … or until the store has been quiet this long
+FILE_EVENT_BATCH_MS = 30  # events are grouped for at most this long …
+FILE_EVENT_STEP_MS = 10  # … or until the store has been quiet this long
 SUMMARY_DETAIL_CHARS = 2000
 EVENTS_RESCAN_S = 30.0  # folder rescans while file events name new meta.json files
 

@@ -46,10 +46,14 @@ T.run(function()
   answer = ""
   vim.cmd("normal! 2GVj\27")
   local bare = T.delegate("'<,'>Zwarm delegate @codex", "the delegate without instruction")
-  T.results.bare_task = T.wait("the bare session's summary", function()
-    local s = require("zwarm.sessions").cache[bare.sessionId]
-    return s and s.task
+  T.wait("the bare session's summary", function()
+    return require("zwarm.sessions").cache[bare.sessionId]
   end)
+  -- The summary carries a preview of the task; checkSession has it whole.
+  local client = vim.lsp.get_clients({ name = "zwarm" })[1]
+  local checked = client:request_sync("zwarm/checkSession", { sessionId = bare.sessionId },
+    20000)
+  T.results.bare_task = checked and checked.result and checked.result.task
   T.wait("the bare session to complete", function()
     return T.notified(bare.shortId .. " completed")
   end)
