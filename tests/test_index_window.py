@@ -54,6 +54,8 @@ def test_a_long_session_keeps_a_window_and_loses_no_step(tmp_path: Path) -> None
     entry = index._entries[session_id]
     assert entry.steps is not None and len(entry.steps) <= STEP_WINDOW + STEP_WINDOW // 4
     assert index.summary(session_id).step_count == STEPS
+    # The summary kept current field by field while streaming equals one built afresh.
+    assert index.summary(session_id) == index._build_summary(entry)
 
     everything = index.steps(session_id, 0)
     assert [s.index for s in everything] == list(range(STEPS))

@@ -134,16 +134,23 @@ class Entry:
     step_base: int = 0
     turn_starts: dict[int, int] = field(default_factory=dict)
     settled: Settled | None = None  # a zwarm session's turn files, read once (no steps)
+    paths: tuple[int, TurnPaths] | None = None  # the followed turn's files
     cached: SessionSummary | None = None
     cached_json: str | None = None
+    live_changed: bool = False  # only the fields the running turn moves are out of date
     until: float = math.inf
     # Bumped by every change to any entry (of any index: at worst a listing is rebuilt
     # once too often), so an unchanged store is listed from one cached string.
     generation: ClassVar[int] = 0
 
-    def touch(self) -> None:
-        """Something the summary shows changed: build it again on the next read."""
-        self.cached = self.cached_json = None
+    def touch(self, live_only: bool = False) -> None:
+        """Something the summary shows changed: build it again on the next read, or with
+        `live_only` (new steps, the running turn's activity) only update those fields."""
+        if live_only:
+            self.live_changed = True
+        else:
+            self.cached = None
+        self.cached_json = None
         Entry.generation += 1
 
     @property
@@ -349,7 +356,9 @@ class Index:
         reader, turn = entry.reader, entry.reader_turn
         if reader is None:
             return None
-        paths = self.store.turn_paths(session_id, turn)
+        if entry.paths is None or entry.paths[0] != turn:  # built once per turn, not per wake
+            entry.paths = (turn, self.store.turn_paths(session_id, turn))
+        paths = entry.paths[1]
         exit_rec = ExitRecord.read(paths.exit)
         if exit_rec is None and (reason := self._runner_vanished(entry, turn)):
             exit_rec = self._settle_orphan(session_id, turn, paths, reason)
@@ -364,7 +373,7 @@ class Index:
         turn, exit_rec = read.turn, read.exit_rec
         new = self._append(entry, turn, read.drafts)
         if read.moved:  # activity and the last message may have moved
-            entry.touch()
+            entry.touch(live_only=True)
         status_changed = False
         if exit_rec is not None:
             entry.reader = None
@@ -429,7 +438,7 @@ class Index:
         new = _to_steps(drafts, turn, entry.step_count)
         if new:
             entry.steps.extend(new)
-            entry.touch()
+            entry.touch(live_only=True)
             excess = len(entry.steps) - STEP_WINDOW
             if excess > STEP_WINDOW // 4:  # trimmed in batches: `del` moves the list
                 del entry.steps[:excess]
@@ -581,6 +590,10 @@ class Index:
         if entry.cached is None or time.time() >= entry.until:
             entry.cached, entry.cached_json = self._build_summary(entry), None
             entry.until = attention_ends(entry.meta)
+        elif entry.live_changed:  # a streaming turn: a copy with its moving fields
+            entry.cached = entry.cached.model_copy(
+                update=self._live_fields(entry, entry.cached.status))
+        entry.live_changed = False
         return entry.cached
 
     def _summary_json(self, entry: Entry) -> str:
@@ -589,9 +602,10 @@ class Index:
             entry.cached_json = summary.model_dump_json(by_alias=True, exclude_none=True)
         return entry.cached_json
 
-    def _build_summary(self, entry: Entry) -> SessionSummary:
+    def _live_fields(self, entry: Entry, status: Status) -> dict:
+        """The summary fields a running turn moves: steps, latest step and message,
+        activity."""
         meta = entry.meta
-        status = Status.FAILED if entry.problem else status_of(meta.status)
         live = entry.reader.state if entry.reader else None
         if entry.steps is not None:
             step_count = entry.step_count
@@ -605,6 +619,13 @@ class Index:
             latest_step = getattr(meta, "latest_step", None)
             latest_step = clip(latest_step, LATEST_PREVIEW_CHARS) \
                 if isinstance(latest_step, str) else None
+        return {"step_count": step_count, "latest_step": latest_step,
+                "latest_message": clip(latest_message(meta, live), LATEST_PREVIEW_CHARS) or None,
+                "activity": live.activity if live and status.is_active else None}
+
+    def _build_summary(self, entry: Entry) -> SessionSummary:
+        meta = entry.meta
+        status = Status.FAILED if entry.problem else status_of(meta.status)
         usage, cost = meta_usage(meta), meta.cost_usd
         if entry.foreign.turns and not any(r.ended_at for r in meta.turns):
             # zwarm's own session, read from its files (until a turn of ours records them)
@@ -616,10 +637,8 @@ class Index:
             id=meta.id, short_id=meta.id[:8], task=clip(meta.task, TASK_PREVIEW_CHARS),
             adapter=meta.adapter,
             model=meta.model, status=status, turn=meta.turn, working_dir=meta.working_dir,
-            created_at=meta.created_at, updated_at=meta.updated_at, step_count=step_count,
-            latest_step=latest_step,
-            latest_message=clip(latest_message(meta, live), LATEST_PREVIEW_CHARS) or None,
-            activity=live.activity if live and status.is_active else None,
+            created_at=meta.created_at, updated_at=meta.updated_at,
+            **self._live_fields(entry, status),
             needs_attention=needs_attention(meta), usage=usage, cost_usd=cost,
             error=entry.problem or meta.error, anchor=anchor,
             source=meta.source, exit_code=meta.exit_code, **_change_fields(meta),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -23,6 +25,7 @@ SESSION_UPDATED = "zwarm/sessionUpdated"
 CHANGES_UPDATED = "zwarm/changesUpdated"
 LENS_REFRESH_DELAY_S = 0.1
 PROGRESS_CREATE_TIMEOUT_S = 15.0
+PROGRESS_REPORT_INTERVAL_S = 0.25
 
 
 class SessionNotifier:
@@ -34,6 +37,7 @@ class SessionNotifier:
         self._lens_refresh: asyncio.TimerHandle | None = None
         self._progress_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reported: dict[str, float] = {}  # when each session's progress was reported
 
     async def start(self) -> None:
         """Begin progress for sessions already running when the client connected."""
@@ -69,6 +73,8 @@ class SessionNotifier:
         self._in_order(summary, update)
 
     def _in_order(self, summary: SessionSummary, update: SessionUpdated) -> None:
+        if self._too_soon(summary):
+            return
         lock = self._progress_locks.setdefault(summary.id, asyncio.Lock())
 
         async def report() -> None:
@@ -78,6 +84,19 @@ class SessionNotifier:
         task = asyncio.create_task(report())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _too_soon(self, s: SessionSummary) -> bool:
+        """A running session's latest step reaches the progress bar at most a few times a
+        second: a bar cannot show more, and each report is a message to encode and send
+        (a busy agent writes a hundred events a second). Begin and end always go."""
+        if not (s.status.is_active and s.id in self._tokens):
+            self._reported.pop(s.id, None)
+            return False
+        now = time.monotonic()
+        if now - self._reported.get(s.id, -math.inf) < PROGRESS_REPORT_INTERVAL_S:
+            return True
+        self._reported[s.id] = now
+        return False
 
     def _supports_progress(self) -> bool:
         window = self.ls.client_capabilities.window
