@@ -9,6 +9,7 @@ wire is camelCase; Python attributes are snake_case.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -314,6 +315,12 @@ class ListResult(Model):
 class RawJson(str):
     """A protocol value already encoded as JSON (a list served from cached summaries): the
     server sends it as is instead of decoding and re-encoding it."""
+
+    @cached_property
+    def utf8(self) -> bytes:
+        """Its bytes, encoded once: a cached list is sent many times, and encoding a few
+        hundred KB of text with non-ASCII characters costs milliseconds each time."""
+        return self.encode()
 
 
 class EndParams(SessionRef):

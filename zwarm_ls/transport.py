@@ -48,7 +48,7 @@ class RawJsonProtocol(LanguageServerProtocol):
             return
         head = {"jsonrpc": "2.0"}
         head.update({"id": data.id} if key == "result" else {"method": data.method})
-        body = (json.dumps(head)[:-1] + f', "{key}": ' + raw + "}").encode()
+        body = (json.dumps(head)[:-1] + f', "{key}": ').encode() + raw.utf8 + b"}"
         header = (f"Content-Length: {len(body)}\r\n"
                   f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n")
         try:
