@@ -500,8 +500,10 @@ class Index:
         with self._lock:
             entry = self._get(session_id)
             behind = entry.reader is None and entry.reader_turn < entry.meta.turn
-            if entry.steps is None or behind:
-                self._ensure_steps(entry)
+            added = self._ensure_steps(entry) if entry.steps is None or behind else []
+            first_added = entry.step_count - len(added)
+            if added and since >= first_added:  # just parsed: every step asked for is here
+                return added[since - first_added:]
             assert entry.steps is not None
             window = entry.steps[max(since - entry.step_base, 0):]
             if since >= entry.step_base:
