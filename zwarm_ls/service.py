@@ -65,7 +65,8 @@ from .protocol import (
     WaitResult,
 )
 from .review import Review, path_of
-from .store import SessionMeta, Store, TurnRecord, now_iso, parse_time
+from .runner import runner_alive
+from .store import SessionMeta, Store, TurnRecord, now_iso, parse_time, read_json
 from .turns import ExitRecord, finalize_turn
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ BUSY_TICK_S = 0.04  # ticks when file-system events are unavailable
 IDLE_TICK_S = 0.15
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
+RUNNER_EXIT_WAIT_S = 5.0
 BUSY_POLL_S = 1.0  # safety polls beside file-system events: a runner killed silently
 IDLE_POLL_S = 5.0
 FILE_EVENT_BATCH_MS = 30  # events are grouped for at most this long …
@@ -580,6 +582,7 @@ class SessionService:
             # Unapplied work is never deleted without saying so: clean --force does that.
             await asyncio.to_thread(self.review.changes.clean, self.index.meta(session_id),
                                     False)
+            await asyncio.to_thread(self._wait_for_runner, self.index.meta(session_id))
             await asyncio.to_thread(self.store.delete, session_id)
             await self.poke()
             return EndResult(session_id=session_id, status="deleted", was_running=was_running,
@@ -600,6 +603,17 @@ class SessionService:
         if current is not None and (record is None or not record.ended_at):
             finalize_turn(self.store, meta.id, meta.turn,
                           ExitRecord(exit_code=None, killed=True, ended_at=now_iso()))
+
+    def _wait_for_runner(self, meta: SessionMeta) -> None:
+        """A runner writes its exit record just after it settled the turn: let it finish
+        before its session's folder goes (bounded; a stuck one is not waited for)."""
+        paths = self.store.turn_paths(meta.id, meta.turn)
+        deadline = time.monotonic() + RUNNER_EXIT_WAIT_S
+        while time.monotonic() < deadline:
+            run = read_json(paths.run)
+            if run is None or not runner_alive(run):
+                return
+            time.sleep(0.05)
 
     async def wait(self, params: WaitParams) -> WaitResult:
         """Return as soon as one of the sessions is no longer running, or at the timeout."""
@@ -631,6 +645,7 @@ class SessionService:
                 if not params.dry_run:
                     await asyncio.to_thread(self.review.changes.clean,
                                             self.index.meta(s.id), True)
+                    await asyncio.to_thread(self._wait_for_runner, self.index.meta(s.id))
                     await asyncio.to_thread(self.store.delete, s.id)
         await self.poke()
         return CleanResult(removed=removed, kept=kept)

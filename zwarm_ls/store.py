@@ -21,6 +21,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _JOURNAL_LIMIT = 4 * 1024 * 1024
+DELETE_ATTEMPTS = 5
 META_LIMIT = 32 * 1024 * 1024  # meta.json holds the messages of every turn
 JSON_LIMIT = 4 * 1024 * 1024  # run, exit and change records
 MAX_TURNS = 10_000
@@ -223,8 +225,15 @@ class Store:
     def delete(self, session_id: str) -> None:
         # Under the session's lock: a writer that held it finishes first, and one that
         # comes later finds no session instead of putting a meta.json back.
+        folder = self.session_dir(session_id)
         with contextlib.suppress(SessionNotFound), self._locked(session_id):
-            shutil.rmtree(self.session_dir(session_id), ignore_errors=True)
+            for _ in range(DELETE_ATTEMPTS):
+                # A file created while rmtree walks the folder (a runner's last record)
+                # leaves it behind: walk again.
+                shutil.rmtree(folder, ignore_errors=True)
+                if not folder.exists():
+                    break
+                time.sleep(0.05)
         self._journal_append(session_id)
 
     # ----- change journal -----
