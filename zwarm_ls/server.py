@@ -74,6 +74,7 @@ from .transport import (
 log = logging.getLogger(__name__)
 
 REVIEW_LENS_SESSIONS = 20  # sessions with hunks to review that get per-hunk lenses
+SHUTDOWN_LIMIT_S = 15.0
 GC_YOUNG_THRESHOLD = 20_000  # allocations between young collections (CPython: 700)
 
 
@@ -203,8 +204,14 @@ def settle_garbage_collector() -> None:
 
 @server.feature(lsp.SHUTDOWN)
 async def on_shutdown(ls: ZwarmServer, _params: Any) -> None:
+    """Stop following the store; the answer comes within SHUTDOWN_LIMIT_S whatever the
+    bookkeeping still in flight (the agents and their runners go on regardless)."""
     if ls._service:
-        await ls._service.stop()
+        try:
+            await asyncio.wait_for(ls._service.stop(), SHUTDOWN_LIMIT_S)
+        except TimeoutError:
+            log.warning("shutdown: background work still running after %.0f s; leaving it",
+                        SHUTDOWN_LIMIT_S)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -111,6 +111,8 @@ class ThreadedWriter:
             except (OSError, ValueError):  # the client went away: drop the rest
                 log.error("the client went away; dropping what was left to send")
                 return
+            except Exception:  # never let one bad write end every later reply
+                log.exception("writing to the client failed; going on")
 
 
 MAX_HEADER_LINE = 64 * 1024
