@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from zwarm_ls import index as index_module
@@ -107,3 +109,25 @@ def test_a_backlog_is_read_in_slices_and_settled_after_its_last_line(tmp_path: P
     assert refreshes >= paths.output.stat().st_size // index_module.TAIL_SLICE_BYTES
     assert [s.index for s in delivered if s.kind != "usage"] == list(range(count))
     assert statuses[-1] == "completed"
+
+
+def test_a_runner_that_records_itself_after_the_check_is_left_alone(tmp_path: Path) -> None:
+    """The liveness check saw no runner record; the runner wrote it a moment later. The
+    settling must see it and neither fail the turn nor stop the group it names."""
+    store = Store(tmp_path)
+    session_id = running_session(store)
+    paths = store.turn_paths(session_id, 1)
+    runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              start_new_session=True)
+    try:
+        write_json_atomic(paths.run, {"pid": runner.pid, "pgid": runner.pid,
+                                      "start_ticks": process_start_ticks(runner.pid),
+                                      "started_at": now_iso()})
+        index = Index(store)
+        settled = index._settle_orphan(session_id, 1, paths, "the agent's process is gone")
+        assert settled is None
+        assert not paths.exit.exists()
+        assert runner.poll() is None  # its group was not stopped
+    finally:
+        runner.kill()
+        runner.wait()

@@ -18,9 +18,11 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import ClassVar
 
 from pydantic import ValidationError
@@ -29,7 +31,16 @@ from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState
 from .costs import estimate_cost
 from .errors import AmbiguousSession, SessionNotFound
-from .protocol import Anchor, ChangeCounts, Overlap, SessionSummary, Status, Step, TokenUsage
+from .protocol import (
+    Anchor,
+    ChangeCounts,
+    Overlap,
+    SessionCounts,
+    SessionSummary,
+    Status,
+    Step,
+    TokenUsage,
+)
 from .runner import launch_in_progress, process_start_ticks, runner_alive, stop_orphaned_group
 from .store import (
     SessionMeta,
@@ -180,18 +191,18 @@ class Settled:
 
 @dataclass
 class Listing:
-    """Every summary, newest first, with its JSON; and the JSON of all of them joined."""
+    """Every summary, newest first, with its JSON; the same object until something
+    changes, so what is derived from it is derived once."""
 
     rows: list[tuple[SessionSummary, str]]
     until: float  # when a time-dependent field of some summary may flip (wall clock)
-    # What readers derive from the rows (a reply body, counts), kept with them.
-    memo: dict[str, object] = field(default_factory=dict)
+    body: str | None = None  # the whole list's reply, once someone encoded it
 
-    @property
-    def joined(self) -> str:
-        if "joined" not in self.memo:
-            self.memo["joined"] = ",".join(text for _, text in self.rows)
-        return self.memo["joined"]  # type: ignore[return-value]
+    @cached_property
+    def counts(self) -> SessionCounts:
+        by_status = Counter(s.status.value for s, _ in self.rows)
+        return SessionCounts(total=len(self.rows), **by_status,
+                             needs_attention=sum(s.needs_attention for s, _ in self.rows))
 
 
 def status_of(value: str) -> Status:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fcntl
 import gc
 import hmac
 import logging
@@ -358,19 +357,9 @@ def raise_open_file_limit(wanted: int = 65536) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def widen_stdout_pipe(size: int = 1 << 20) -> None:
-    """A reply of a few hundred KB (the list of 1,000 sessions) fits the pipe in one write
-    instead of trickling through 64 KB at a time (Linux only; elsewhere a no-op)."""
-    setpipe = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # 1031: the Linux value
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        fcntl.fcntl(sys.stdout.fileno(), setpipe, size)
-
-
 def serve(args: argparse.Namespace) -> int:
     """Run the server on stdio (default) or TCP until the client disconnects."""
     raise_open_file_limit()
-    if not args.tcp:
-        widen_stdout_pipe()
     server.root_override = args.root
     if not args.tcp:
         server.start_io()

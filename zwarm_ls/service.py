@@ -12,7 +12,6 @@ import json
 import logging
 import shutil
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -179,8 +178,8 @@ class SessionService:
                     # a safety poll (or with no events) tail every running one.
                     rewritten, self._rewritten = self._rewritten, set()
                     written, self._written = self._written, None
-                    changes = await asyncio.to_thread(self.index.refresh, rewritten, True,
-                                                      written)
+                    changes = await asyncio.to_thread(self.index.refresh, rewritten,
+                                                      written=written)
                     await self._dispatch(changes)
                 except asyncio.CancelledError:
                     raise
@@ -534,27 +533,20 @@ class SessionService:
                                                                      exclude_none=True))
         page = self._list_page(params)
         whole = page.next_cursor is None and params.status is None and params.cursor is None
-        if whole and isinstance(body := page.listing.memo.get("body"), RawJson):
-            return body
-        parts = ['{"sessions":[', page.listing.joined if whole else
-                 ",".join(text for _, text in page.rows), '],"counts":',
+        if whole and isinstance(page.listing.body, RawJson):
+            return page.listing.body
+        parts = ['{"sessions":[', ",".join(text for _, text in page.rows), '],"counts":',
                  page.counts.model_dump_json(by_alias=True)]
         if page.next_cursor is not None:
             parts += [',"nextCursor":', json.dumps(page.next_cursor)]
         body = RawJson("".join(parts) + "}")
         if whole:
-            page.listing.memo["body"] = body
+            page.listing.body = body
         return body
 
     def _list_page(self, params: ListParams) -> ListPage:
         listing = self.index.listing()
         rows = listing.rows
-        counts = listing.memo.get("counts")
-        if not isinstance(counts, SessionCounts):
-            by_status = Counter(s.status.value for s, _ in rows)
-            counts = listing.memo["counts"] = SessionCounts(
-                total=len(rows), **by_status,
-                needs_attention=sum(s.needs_attention for s, _ in rows))
         if params.status:
             rows = [r for r in rows if r[0].status == params.status]
         if params.cursor is not None:  # the rows after the last one of the previous page
@@ -565,7 +557,7 @@ class SessionService:
             rows = rows[:params.limit]
             last = rows[-1][0]
             next_cursor = f"{last.created_at}|{last.id}"
-        return ListPage(listing, rows, counts, next_cursor)
+        return ListPage(listing, rows, listing.counts, next_cursor)
 
     async def end(self, params: EndParams) -> EndResult:
         session_id = self.resolve(params.session_id)
