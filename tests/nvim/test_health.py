@@ -27,8 +27,8 @@ def test_health_reports_ok(nvim: Nvim) -> None:
     assert "WARNING ANTHROPIC_API_KEY is not set" in agents
     neovim = "\n".join(section(report, "Neovim"))
     assert "OK Neovim 0." in neovim and "0.10 or newer" in neovim
-    git = "\n".join(section(report, "git (change sets)"))
-    assert "OK git 2." in git
+    doctor = "\n".join(section(report, "zwarm-ls doctor"))  # git is the CLI's check
+    assert "OK git: git version 2." in doctor
 
 
 def test_health_reports_missing_daemon(nvim: Nvim) -> None:
@@ -55,8 +55,9 @@ def test_health_reports_git_too_old_for_change_sets(nvim: Nvim) -> None:
     (old / "git").write_text("#!/bin/sh\necho 'git version 2.25.1'\n")
     (old / "git").chmod(0o755)
     result = nvim.run("health.lua", PATH=f"{old}:{nvim.env['PATH']}")
-    git = "\n".join(section(result["report"], "git (change sets)"))
-    assert "ERROR git 2.25 is too old" in git and "change sets need git 2.32+" in git
+    doctor = "\n".join(section(result["report"], "zwarm-ls doctor"))
+    assert "ERROR git: git version 2.25.1" in doctor
+    assert "is too old: change sets need git 2.32+" in doctor
 
 
 def versioned_clis(folder) -> str:

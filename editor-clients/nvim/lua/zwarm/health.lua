@@ -183,32 +183,6 @@ local function check_agents()
   end
 end
 
---- Change sets need git 2.32 or newer (the daemon runs it for snapshots and review).
----@param version_text string|nil what `git --version` printed
----@return integer|nil major, integer|nil minor
-function M.git_version(version_text)
-  local major, minor = (version_text or ""):match("git version (%d+)%.(%d+)")
-  return tonumber(major), tonumber(minor)
-end
-
-local function check_git()
-  health.start("zwarm: git (change sets)")
-  if vim.fn.executable("git") == 0 then
-    return health.error("git not found", { "install git 2.32 or newer: the daemon records "
-      .. "and reviews agents' changes with it" })
-  end
-  local out = vim.system({ "git", "--version" }, { text = true }):wait()
-  local major, minor = M.git_version(out.stdout)
-  if not major then
-    return health.warn("cannot read git's version: " .. (out.stdout or ""))
-  end
-  if major > 2 or (major == 2 and minor >= 32) then
-    health.ok(("git %d.%d"):format(major, minor))
-  else
-    health.error(("git %d.%d is too old"):format(major, minor), { "change sets need git 2.32+" })
-  end
-end
-
 --- The daemon's command line with `doctor --json` in place of `serve` (and what follows it).
 local function doctor_cmd()
   local cmd = {}
@@ -263,7 +237,6 @@ end
 function M.check()
   check_neovim()
   check_daemon()
-  check_git()
   check_agents()
   check_doctor()
 end
