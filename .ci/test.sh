@@ -22,7 +22,9 @@ export ZWARM_ARTIFACTS="${ZWARM_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$ZWARM_ARTIFACTS"
 echo "test artifacts: $ZWARM_ARTIFACTS"
 report="$ZWARM_ARTIFACTS/junit.xml"
-run_tests=".venv/bin/python -m pytest -q -p no:cacheprovider -rs --junitxml=$report ${PYTEST_ARGS:-}"
+# pytest-timeout fails a hung test after 5 min (pyproject); this bounds the whole run, so
+# a hang outside any test still ends red instead of running into CI's own limit.
+run_tests="timeout -k 60 2700 .venv/bin/python -m pytest -q -p no:cacheprovider -rs --junitxml=$report ${PYTEST_ARGS:-}"
 status=0
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c "ip link set lo up && $run_tests" || status=$?

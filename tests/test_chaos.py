@@ -33,6 +33,7 @@ ROUNDS = 10
 PER_ROUND = 10
 EVENTS = 4
 SETTLE_S = 60
+ROUND_LIMIT_S = 120  # a round takes a few seconds: past this, something hangs
 
 
 class StdioDaemon:
@@ -200,7 +201,8 @@ async def test_nothing_lost_and_nothing_left_running(project: Path, fake_clis: P
             work.append(delegated)
             await asyncio.sleep(rng.uniform(0, 0.05))
         work.append(later(rng.uniform(0, 2.0), follower.stop))
-        await asyncio.gather(*work, return_exceptions=True)
+        async with asyncio.timeout(ROUND_LIMIT_S):  # a hang fails here, with its round
+            await asyncio.gather(*work, return_exceptions=True)
         await daemon.close()
 
     # Every daemon that could have been starting a runner is gone: a pending turn without

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import editor, models
 from .adapters import get_adapter
+from .aio import wait_event
 from .config import Config
 from .edits import read_disk
 from .errors import (
@@ -193,9 +194,7 @@ class SessionService:
                     await asyncio.sleep(BUSY_TICK_S if self.index.any_active() else IDLE_TICK_S)
                     continue
                 poll = BUSY_POLL_S if self.index.any_active() else IDLE_POLL_S
-                try:
-                    await asyncio.wait_for(woken.wait(), poll)
-                except TimeoutError:
+                if not await wait_event(woken, poll):
                     self._written = None  # the safety poll: every running turn
                 woken.clear()
         finally:
@@ -620,8 +619,7 @@ class SessionService:
             if finished or not ids or remaining <= 0:
                 return WaitResult(finished=finished, still_running=running,
                                   timed_out=not finished and bool(ids))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._status_event.wait(), timeout=remaining)
+            await wait_event(self._status_event, remaining)
 
     async def clean(self, params: CleanParams) -> CleanResult:
         cutoff = datetime.now(UTC) - timedelta(days=params.keep_days)

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..aio import wait_event
 from ..runner import _detach, process_start_ticks
 from ..store import SessionMeta, Store, TurnPaths, now_iso, read_json, write_json_atomic
 from .jobs_api import TERMINAL, JobsApi
@@ -206,8 +207,7 @@ class Relay:
                 with contextlib.suppress(Exception):
                     async for text in api.tail(submission_id):
                         self.reader.feed(text)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ended.wait(), 1.0)
+                await wait_event(ended, 1.0)
 
         tailing = asyncio.create_task(tail())
         while True:
