@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import threading
 import time
 from collections import Counter
@@ -137,6 +138,9 @@ class Entry:
     reader_turn: int = 0
     liveness_checked: float = 0.0
     problem: str | None = None  # why its files could not be read, shown as its error
+    # meta.json's (mtime, size) when it was last read: a rescan re-reads those that moved,
+    # so a write no file event told us about (the watcher was starting) is not missed.
+    meta_stamp: tuple[int, int] | None = None
     foreign: ForeignTotals = field(default_factory=lambda: ForeignTotals())
     # The summary and its JSON, built once per change and shared by every reader (a list
     # of 1,000 sessions is then a join of cached strings), until `until` (wall clock),
@@ -230,6 +234,7 @@ class Index:
         self.rescan_interval_s = RESCAN_INTERVAL_S
         self._journal_offset = 0
         self._last_rescan = 0.0
+        self._rescan_due = math.inf  # an extra rescan asked for by `rescan_after`
         self._started = False
         # Set once the first refresh has read every session: a reader that must not
         # answer from half a store (a request arriving at start-up) waits on it.
@@ -255,10 +260,10 @@ class Index:
             if changed is not None and rewritten:
                 changed |= rewritten
             now = time.monotonic()
-            if changed is None or not self._started or \
+            if changed is None or not self._started or now >= self._rescan_due or \
                     now - self._last_rescan > self.rescan_interval_s:
                 changed = (changed or set()) | self._rescan_ids()
-                self._last_rescan = now
+                self._last_rescan, self._rescan_due = now, math.inf
                 self._started = True
             changes: dict[str, Change] = {}
             for session_id in changed:
@@ -322,18 +327,36 @@ class Index:
         else:
             self._active.discard(entry.meta.id)
 
+    def rescan_after(self, delay_s: float) -> None:
+        """Compare the store with the index on the first refresh `delay_s` from now."""
+        self._rescan_due = time.monotonic() + delay_s
+
     def _rescan_ids(self) -> set[str]:
+        """Sessions created or deleted, and those whose meta.json changed, since the index
+        last read them (one stat per session)."""
         on_disk = set(self.store.list_ids())
         with self._lock:
-            known = set(self._entries)
-        return (known - on_disk) | (on_disk - known)
+            stamps = {sid: e.meta_stamp for sid, e in self._entries.items()}
+        moved = {sid for sid, stamp in stamps.items()
+                 if sid in on_disk and self._meta_stamp(sid) != stamp}
+        return (stamps.keys() - on_disk) | (on_disk - stamps.keys()) | moved
+
+    def _meta_stamp(self, session_id: str) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.store.meta_path(session_id))
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
 
     def _reload(self, session_id: str) -> Change | None:
+        stamp = self._meta_stamp(session_id)  # before reading: a later write moves it again
         try:
             meta = self.store.read_meta(session_id)
         except Exception:  # an invalid directory name in the journal
             meta = None
         entry = self._entries.get(session_id)
+        if entry is not None:
+            entry.meta_stamp = stamp
         if meta is None:
             if entry is None or self.store.session_dir(session_id).exists():
                 return None  # unreadable for now (being created); keep what we had
@@ -342,7 +365,7 @@ class Index:
             entry.touch()
             return Change(session_id, self._summary(entry), status_changed=True, removed=True)
         if entry is None:
-            entry = self._entries[session_id] = Entry(meta=meta)
+            entry = self._entries[session_id] = Entry(meta=meta, meta_stamp=stamp)
             entry.touch()
             self._note_activity(entry)
             status_changed = True

@@ -83,7 +83,8 @@ IDLE_POLL_S = 5.0
 FILE_EVENT_BATCH_MS = 30  # events are grouped for at most this long …
 FILE_EVENT_STEP_MS = 10  # … or until the store has been quiet this long
 SUMMARY_DETAIL_CHARS = 2000
-EVENTS_RESCAN_S = 30.0  # folder rescans while file events name new meta.json files
+EVENTS_RESCAN_S = 30.0  # store rescans while file events name changed meta.json files
+WATCHER_SETUP_S = 1.0
 
 
 def transcript_prompt(meta: SessionMeta, message: str) -> str:
@@ -213,6 +214,9 @@ class SessionService:
         for folder in watched:
             folder.mkdir(parents=True, exist_ok=True)
         self.index.rescan_interval_s = EVENTS_RESCAN_S
+        # What was written while the watcher was being set up came with no event: one
+        # look at every meta.json once it is surely watching.
+        self.index.rescan_after(WATCHER_SETUP_S)
         try:
             async for batch in watchfiles.awatch(*watched, debounce=FILE_EVENT_BATCH_MS,
                                              step=FILE_EVENT_STEP_MS, recursive=True,
