@@ -60,8 +60,8 @@ def git_binary() -> str:
 
 @functools.cache
 def git_version() -> tuple[int, int]:
-    out = subprocess.run([git_binary(), "--version"], capture_output=True, text=True,
-                         timeout=10, check=False).stdout
+    out = subprocess.run([git_binary(), "--version"], stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=10, check=False).stdout
     try:
         parts = out.split()[2].split(".")
         version = (int(parts[0]), int(parts[1]))
@@ -109,8 +109,11 @@ def run(args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None,
     git_version()
     argv = [git_binary(), *SAFE_CONFIG, *args]
     try:
-        proc = subprocess.run(argv, input=stdin, capture_output=True, env=dict(env), cwd=cwd,
-                              timeout=GIT_TIMEOUT_S, check=False)
+        # Never the daemon's own stdin: in stdio mode it carries the client's messages,
+        # and a git that read it (a credential helper, a pager) would take them.
+        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+        proc = subprocess.run(argv, capture_output=True, env=dict(env), cwd=cwd,
+                              timeout=GIT_TIMEOUT_S, check=False, **feed)
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} did not finish in {GIT_TIMEOUT_S:.0f} s") from None
     except OSError as exc:
