@@ -41,8 +41,17 @@ async function main() {
   });
   await connection.sendNotification("initialized", {});
   const first = await connection.sendRequest("zwarm/listSessions", {});
+  // zwarm's own sessions are read in the background after start (each then has its step
+  // count); lists timed before that would measure a daemon busy parsing their files.
+  for (;;) {
+    const counted = await connection.sendRequest("zwarm/listSessions", { fields: ["stepCount"] });
+    if (counted.sessions.every((s) => s.stepCount)) {
+      break;
+    }
+    await sleep(100);
+  }
   while (Date.now() - lastPush < QUIET_MS) {
-    await sleep(100); // a first start settles zwarm's own sessions in the background
+    await sleep(100);
   }
   const times = [];
   for (let i = 0; i < Number(callsText); i++) {

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from zwarm_ls import protocol
 
 PROTOCOL_TS = Path(__file__).resolve().parents[1] / "editor-clients/vscode/src/protocol.ts"
-INTERFACE = re.compile(r"export interface (\w+) \{(.*?)\n\}", re.S)
+INTERFACE = re.compile(r"export interface (\w+)(?: extends \w+)? \{(.*?)\n\}", re.S)
 FIELD = re.compile(r"^\s*(\w+)(\??):", re.M)
 UNION = re.compile(r'export type (\w+) = ((?:\s*\|?\s*"[^"]+")+);')
 

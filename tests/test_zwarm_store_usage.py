@@ -24,7 +24,8 @@ async def test_two_turn_zwarm_sessions_count_each_turn_once(start_client,  # noq
     client, updates = await start_client()
     # Read in the background after start; each session is pushed once its files are read.
     await updates.until(lambda items: {CODEX, CLAUDE} <= {u.session.id for u in items})
-    listed = await request(client, "zwarm/listSessions", {})
+    listed = await request(client, "zwarm/listSessions",
+                           {"fields": ["usage", "costUsd", "stepCount"]})
     by_id = {s["id"]: s for s in listed["sessions"]}
 
     codex = by_id[CODEX]

@@ -45,16 +45,17 @@ from .service import SessionService
 
 
 async def cmd_sessions(svc: SessionService, args: argparse.Namespace) -> int:
-    result = await svc.list(ListParams(status=args.status))
+    params = ListParams(status=args.status)
     if args.json:
-        print_json(result)
+        print_json(await svc.list(params))
         return 0
-    c = result.counts
+    page = svc.list_page(params)
+    c = page.counts
     print(f"{c.total} sessions: {c.running} running, {c.completed} completed, {c.failed} failed, "
           f"{c.killed} killed, {c.needs_attention} need attention")
-    if result.sessions:
+    if page.rows:
         print(SESSION_COLUMNS)
-    for s in result.sessions:
+    for s in page.summaries:
         print(format_session(s))
     return 0
 

@@ -37,6 +37,7 @@ from .protocol import (
     ChangeCounts,
     Overlap,
     SessionCounts,
+    SessionRow,
     SessionSummary,
     Status,
     Step,
@@ -73,6 +74,7 @@ LATEST_PREVIEW_CHARS = 100
 # file when a full trajectory is asked for, so a 100k-step session costs no more memory.
 STEP_WINDOW = 2000
 TAIL_SLICE_BYTES = 256 * 1024  # read per running turn per refresh
+ROW_FIELDS = frozenset(SessionRow.model_fields)  # what a summary sends in a list
 
 
 @dataclass
@@ -151,7 +153,7 @@ class Entry:
     settled: Settled | None = None  # a zwarm session's turn files, read once (no steps)
     paths: tuple[int, TurnPaths] | None = None  # the followed turn's files
     cached: SessionSummary | None = None
-    cached_json: str | None = None
+    cached_json: str | None = None  # the summary's row (SessionRow) as sent in a list
     live_changed: bool = False  # only the fields the running turn moves are out of date
     until: float = math.inf
     # Bumped by every change to any entry (of any index: at worst a listing is rebuilt
@@ -602,13 +604,13 @@ class Index:
         return [summary for summary, _ in self.listing().rows]
 
     def listing(self) -> Listing:
-        """Every session's summary with its wire JSON, newest first (ties by id, so a page
+        """Every session's summary with its row's wire JSON, newest first (ties by id, so a page
         cursor is stable); the same object until something changes."""
         cached = self._listing  # read without the lock: a parse holding it never delays this
         if cached is not None and cached[0] == Entry.generation and time.time() < cached[1].until:
             return cached[1]
         with self._lock:
-            rows = [(e.meta.created_at, e.meta.id, self._summary(e), self._summary_json(e))
+            rows = [(e.meta.created_at, e.meta.id, self._summary(e), self._row_json(e))
                     for e in self._entries.values()]
             rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
             listing = Listing([(summary, text) for _, _, summary, text in rows],
@@ -632,10 +634,11 @@ class Index:
         entry.live_changed = False
         return entry.cached
 
-    def _summary_json(self, entry: Entry) -> str:
+    def _row_json(self, entry: Entry) -> str:
         summary = self._summary(entry)
         if entry.cached_json is None:
-            entry.cached_json = summary.model_dump_json(by_alias=True, exclude_none=True)
+            entry.cached_json = summary.model_dump_json(include=ROW_FIELDS, by_alias=True,
+                                                        exclude_none=True)
         return entry.cached_json
 
     def _live_fields(self, entry: Entry, status: Status) -> dict:

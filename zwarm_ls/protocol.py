@@ -143,34 +143,44 @@ class Overlap(Model):
     range: Range
 
 
-class SessionSummary(Model):
+class SessionRow(Model):
+    """A session as lists show it (tree, quick pick, status bar, `:Zwarm list`): what a
+    row renders, nothing more. listSessions sends these: with 1,000 sessions the reply's
+    size is what the client waits for (parsing it), so the details below stay out."""
+
     id: str
     short_id: str
-    task: str
+    task: str  # a preview (TASK_PREVIEW_CHARS); the whole task is in checkSession
     adapter: str
     model: str
     status: Status
     turn: int
-    working_dir: str
-    created_at: str
     updated_at: str
     step_count: int = 0
     latest_step: str | None = None
     latest_message: str | None = None
     activity: str | None = None
     needs_attention: bool = False
-    usage: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float | None = None
     error: str | None = None
     anchor: Anchor | None = None
-    source: str | None = None
-    exit_code: int | None = None
     isolation: Isolation | None = None
     executor: str | None = None
     # Where a remote turn runs (Ray: node and job id); None for local sessions.
     location: str | None = None
     changes: ChangeCounts | None = None
     overlaps: list[Overlap] = Field(default_factory=list)
+
+
+class SessionSummary(SessionRow):
+    """A row and the session's details: sessionUpdated, waitSessions, and every
+    in-process reader (CLI, pilot, orchestrator)."""
+
+    working_dir: str
+    created_at: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    source: str | None = None
+    exit_code: int | None = None
 
 
 # ----- requests -----------------------------------------------------------------------
@@ -276,9 +286,9 @@ LIST_PAGE_LIMIT = 10_000
 
 
 class ListParams(Model):
-    """All sessions by default, newest first. A client that wants pages gives `limit` and
-    then the `nextCursor` of the last page; `fields` keeps only those summary fields (its
-    wire names; `id` is always kept)."""
+    """All sessions as rows by default, newest first. A client that wants pages gives
+    `limit` and then the `nextCursor` of the last page; `fields` keeps only those summary
+    fields instead (wire names, details included; `id` is always kept)."""
 
     status: Status | None = None
     limit: int | None = Field(default=None, ge=1, le=LIST_PAGE_LIMIT)
@@ -306,8 +316,9 @@ class SessionCounts(Model):
 
 
 class ListResult(Model):
-    # Full summaries, or only the requested `fields` of each (with `id`).
-    sessions: list[SessionSummary] | list[dict]
+    # Rows (a summary given here is sent as its row), or the requested `fields` of each
+    # summary (with `id`).
+    sessions: list[SessionRow] | list[dict]
     counts: SessionCounts
     next_cursor: str | None = None  # set when `limit` cut the list short
 

@@ -261,13 +261,13 @@ class Repl:
                  f"{result.isolation})")
 
     async def ls(self, p: Parsed) -> None:
-        result = await self.service.list(ListParams())
-        c = result.counts
+        page = self.service.list_page(ListParams())
+        c = page.counts
         self.say(f"{c.total} sessions: {c.running} running, {c.completed} completed, "
                  f"{c.failed} failed, {c.killed} killed")
-        if result.sessions:
+        if page.rows:
             self.say(SESSION_COLUMNS)
-        for s in result.sessions:
+        for s in page.summaries:
             self.say(format_session(s))
 
     async def peek(self, p: Parsed) -> None:

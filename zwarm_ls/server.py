@@ -61,6 +61,7 @@ from .service import SessionService
 from .transport import (
     TOKEN_ENV,
     GuardedReader,
+    PipeReader,
     RawJsonProtocol,
     StdinReader,
     TcpHost,
@@ -98,13 +99,17 @@ class ZwarmServer(LanguageServer):
     def _start_io_async(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio loop, reading through the size and params guards."""
         self._stop_event = threading.Event()
-        reader = GuardedReader(StdinReader(stdin or sys.stdin.buffer, self.thread_pool),
-                               self.protocol)
         self.protocol.set_writer(ThreadedWriter(stdout or sys.stdout.buffer))
+        stdin = stdin or sys.stdin.buffer
+
+        async def serve() -> None:
+            inner = await PipeReader.connect(stdin) or StdinReader(stdin, self.thread_pool)
+            await run_async(stop_event=self._stop_event, reader=GuardedReader(inner, self.protocol),
+                            protocol=self.protocol, logger=log,
+                            error_handler=self.report_server_error)
+
         try:
-            asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
-                                  protocol=self.protocol, logger=log,
-                                  error_handler=self.report_server_error))
+            asyncio.run(serve())
         except BrokenPipeError:
             log.error("the client went away; shutting down")
         except (KeyboardInterrupt, SystemExit):

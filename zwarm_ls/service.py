@@ -523,18 +523,18 @@ class SessionService:
                                 next_index=params.since_index + len(steps))
 
     async def list(self, params: ListParams) -> ListResult:
-        page = self._list_page(params)
+        page = self.list_page(params)
         sessions = [s for s, _ in page.rows] if params.fields is None else \
             [_pick(s, params.fields) for s, _ in page.rows]
         return ListResult(sessions=sessions, counts=page.counts, next_cursor=page.next_cursor)
 
     async def list_json(self, params: ListParams) -> RawJson:
-        """`list` encoded for the wire: the same ListResult, joined from the summaries'
-        cached JSON, so listing 1,000 sessions encodes nothing that did not change."""
+        """`list` encoded for the wire: the same ListResult, joined from the rows' cached
+        JSON, so listing 1,000 sessions encodes nothing that did not change."""
         if params.fields is not None:
             return RawJson((await self.list(params)).model_dump_json(by_alias=True,
                                                                      exclude_none=True))
-        page = self._list_page(params)
+        page = self.list_page(params)
         whole = page.next_cursor is None and params.status is None and params.cursor is None
         if whole and isinstance(page.listing.body, RawJson):
             return page.listing.body
@@ -547,7 +547,8 @@ class SessionService:
             page.listing.body = body
         return body
 
-    def _list_page(self, params: ListParams) -> ListPage:
+    def list_page(self, params: ListParams) -> ListPage:
+        """The sessions `params` select, as summaries with their rows' JSON."""
         listing = self.index.listing()
         rows = listing.rows
         if params.status:
@@ -688,9 +689,13 @@ def runtime_s(meta: SessionMeta) -> float:
 @dataclass
 class ListPage:
     listing: Listing  # every session, for the unfiltered whole list
-    rows: list[tuple[SessionSummary, str]]  # summary and its wire JSON, newest first
+    rows: list[tuple[SessionSummary, str]]  # summary and its row's JSON, newest first
     counts: SessionCounts  # over every session, whatever the filter and page
     next_cursor: str | None
+
+    @property
+    def summaries(self) -> list[SessionSummary]:
+        return [summary for summary, _ in self.rows]
 
 
 def _cursor_key(cursor: str) -> tuple[str, str]:

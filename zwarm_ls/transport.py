@@ -144,6 +144,49 @@ class StdinReader:
         return LONG_LINE if line else b""
 
 
+class PipeReader:
+    """stdin read by the event loop itself, when it is a pipe or socket (as editors start
+    the daemon): a request's header and body usually come in one read, and are then served
+    from the buffer, instead of one thread hand-off per header line and per body. The same
+    bound on header lines as StdinReader."""
+
+    def __init__(self, stream: asyncio.StreamReader):
+        self.stream = stream
+
+    @classmethod
+    async def connect(cls, stdin: Any) -> PipeReader | None:
+        """A reader on `stdin`, or None when the loop cannot watch it (a regular file)."""
+        stream = asyncio.StreamReader(limit=MAX_HEADER_LINE)
+        try:
+            await asyncio.get_running_loop().connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(stream), stdin)
+        except (OSError, ValueError):
+            return None
+        return cls(stream)
+
+    async def readline(self) -> bytes:
+        dropped = False
+        while True:
+            try:
+                line = await self.stream.readuntil(b"\n")
+            except asyncio.IncompleteReadError as exc:
+                return b"" if dropped else exc.partial  # the end of the stream
+            except asyncio.LimitOverrunError as exc:  # no end in sight: drop what is there
+                await self.stream.readexactly(exc.consumed)
+                dropped = True
+                continue
+            if dropped:
+                log.warning("dropped a header line over %d bytes", MAX_HEADER_LINE)
+                return LONG_LINE
+            return line
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+
+
 class GuardedReader:
     """What pygls reads: oversized messages dropped, and every request answered — one
     without `params` gets null params, and one whose params pygls cannot read (a code

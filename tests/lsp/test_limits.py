@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,34 @@ async def test_every_standard_request_with_bad_params_is_answered(raw: RawClient
             number += 1
     raw.send({"jsonrpc": "2.0", "id": number, "method": "zwarm/listSessions", "params": {}})
     assert "result" in await raw.reply_to(number)
+
+
+def framed(stream: bytes) -> list[dict[str, Any]]:
+    messages = []
+    while stream:
+        header, _, rest = stream.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", header).group(1))  # type: ignore[union-attr]
+        messages.append(json.loads(rest[:length]))
+        stream = rest[length:]
+    return messages
+
+
+def test_stdin_from_a_file_is_read_too(project: Path, tmp_path: Path) -> None:
+    """A pipe is read by the event loop; a regular file (which it cannot watch) by a
+    thread: requests from a file are answered the same, and the end of the file ends the
+    daemon."""
+    messages = [{"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"capabilities": {}, "rootUri": project.as_uri()}},
+                {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+                {"jsonrpc": "2.0", "id": 2, "method": "zwarm/listSessions", "params": {}},
+                {"jsonrpc": "2.0", "id": 3, "method": SHUTDOWN, "params": None}]
+    script = tmp_path / "requests.bin"
+    script.write_bytes(b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                                for body in (json.dumps(m).encode() for m in messages)))
+    with script.open("rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "zwarm_ls.cli", "serve", "--root",
+                               str(project)], stdin=stdin, capture_output=True, timeout=60,
+                              check=False)
+    replies = {m["id"]: m for m in framed(done.stdout) if "id" in m and "method" not in m}
+    assert replies[2]["result"]["counts"]["total"] == 0
+    assert replies[3]["result"] is None

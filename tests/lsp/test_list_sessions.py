@@ -84,6 +84,20 @@ async def test_a_status_filter_and_fields_trim_what_is_sent(start_client, projec
     assert failed["counts"]["total"] == 10 and failed["counts"]["failed"] == 2
 
 
+async def test_the_list_sends_rows_and_details_on_request(start_client, project: Path) -> None:
+    write_sessions(project, 3)
+    client, _ = await start_client()
+    rows = (await request(client, "zwarm/listSessions", {}))["sessions"]
+    paged = (await request(client, "zwarm/listSessions", {"limit": 2}))["sessions"]
+    details = {"workingDir", "createdAt", "usage", "source", "exitCode"}
+    for row in [*rows, *paged]:
+        assert {"id", "shortId", "task", "status", "turn", "updatedAt", "stepCount"} <= set(row)
+        assert not details & set(row), row  # a list renders none of them
+    assert paged == rows[:2]  # a page is the same rows
+    asked = await request(client, "zwarm/listSessions", {"fields": ["usage", "workingDir"]})
+    assert all(set(s) == {"id", "usage", "workingDir"} for s in asked["sessions"])
+
+
 async def test_bad_list_params_are_refused_with_the_field(start_client, project: Path) -> None:
     write_sessions(project, 3)
     client, _ = await start_client()

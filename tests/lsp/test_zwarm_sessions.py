@@ -44,8 +44,9 @@ async def test_zwarm_sessions_count_every_turn_and_the_reported_cost(start_clien
     first = two_turn_codex_session(project)
     client, updates = await start_client()
 
-    async def summary(session_id: str) -> dict:
-        listed = await request(client, "zwarm/listSessions", {})
+    async def summary(session_id: str) -> dict:  # usage is a detail: rows leave it out
+        listed = await request(client, "zwarm/listSessions",
+                               {"fields": ["usage", "stepCount", "costUsd"]})
         return next(s for s in listed["sessions"] if s["id"] == session_id)
 
     await updates.until(lambda items: {CODEX, CLAUDE} <= {u.session.id for u in items})

@@ -43,7 +43,8 @@ export interface TokenUsage {
   totalTokens?: number;
 }
 
-export interface SessionSummary {
+/** A session as lists render it; listSessions sends these. */
+export interface SessionRow {
   id: string;
   shortId: string;
   task: string;
@@ -51,25 +52,29 @@ export interface SessionSummary {
   model: string;
   status: Status;
   turn: number;
-  workingDir: string;
-  createdAt: string;
   updatedAt: string;
   stepCount: number;
   latestStep?: string;
   latestMessage?: string;
   activity?: string;
   needsAttention: boolean;
-  usage?: TokenUsage;
   costUsd?: number;
   error?: string;
   anchor?: Anchor;
-  source?: string;
-  exitCode?: number;
   isolation?: Isolation;
   executor?: string;
   location?: string;
   changes?: ChangeCounts;
   overlaps: Overlap[];
+}
+
+/** A row with the session's details (sessionUpdated, waitSessions). */
+export interface SessionSummary extends SessionRow {
+  workingDir: string;
+  createdAt: string;
+  usage?: TokenUsage;
+  source?: string;
+  exitCode?: number;
 }
 
 export interface SessionCounts {
@@ -141,7 +146,7 @@ export interface CheckResult {
 }
 
 export interface ListResult {
-  sessions: SessionSummary[];
+  sessions: SessionRow[];
   counts: SessionCounts;
   nextCursor?: string;
 }

@@ -1,6 +1,6 @@
-import type { SessionCounts, SessionSummary } from "../src/protocol";
+import type { SessionCounts, SessionRow } from "../src/protocol";
 
-export function summary(over: Partial<SessionSummary> = {}): SessionSummary {
+export function row(over: Partial<SessionRow> = {}): SessionRow {
   const id = over.id ?? "0123456789abcdef";
   return {
     id,
@@ -10,8 +10,6 @@ export function summary(over: Partial<SessionSummary> = {}): SessionSummary {
     model: "gpt-5.1-codex-mini",
     status: "running",
     turn: 1,
-    workingDir: "/w",
-    createdAt: "2026-01-01T00:00:00Z",
     updatedAt: "2026-01-01T00:00:00Z",
     stepCount: 0,
     needsAttention: false,

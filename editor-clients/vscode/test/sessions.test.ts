@@ -15,16 +15,16 @@ import {
   statusLook,
   upsertSession,
 } from "../src/model/sessions";
-import { counts, summary } from "./fixtures";
+import { counts, row } from "./fixtures";
 
 describe("groupSessions", () => {
   it("groups by status in a fixed order, keeping the daemon's order inside a group", () => {
     const list = [
-      summary({ id: "a", status: "completed" }),
-      summary({ id: "b", status: "running" }),
-      summary({ id: "c", status: "pending" }),
-      summary({ id: "d", status: "failed" }),
-      summary({ id: "e", status: "completed" }),
+      row({ id: "a", status: "completed" }),
+      row({ id: "b", status: "running" }),
+      row({ id: "c", status: "pending" }),
+      row({ id: "d", status: "failed" }),
+      row({ id: "e", status: "completed" }),
     ];
     const groups = groupSessions(list);
     expect(groups.map((g) => [g.label, g.sessions.map((s) => s.id)])).toEqual([
@@ -48,7 +48,7 @@ describe("labels and looks", () => {
   });
 
   it("describes a session by adapter, id, status and latest step", () => {
-    const s = summary({ latestStep: "ran  `pytest`\n ok", needsAttention: true, status: "completed" });
+    const s = row({ latestStep: "ran  `pytest`\n ok", needsAttention: true, status: "completed" });
     expect(sessionDescription(s)).toBe("codex 01234567 · completed · needs attention · ran `pytest` ok");
   });
 
@@ -58,21 +58,26 @@ describe("labels and looks", () => {
       sessionId: "9f8e7d6c00", shortId: "9f8e7d6c", path: "file:///w/calc.py",
       range: { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } },
     };
-    const s = summary({ status: "completed", changes, overlaps: [overlap, overlap], isolation: "worktree" });
+    const s = row({ status: "completed", changes, overlaps: [overlap, overlap], isolation: "worktree" });
     expect(reviewText(s)).toBe("3 to review · ⚠ overlaps 9f8e7d6c");
     expect(sessionDescription(s)).toBe("codex 01234567 · completed · 3 to review · ⚠ overlaps 9f8e7d6c");
     expect(sessionTooltip(s)).toContain("1 file changed in its own worktree: 2 pending, 1 applied, 0 discarded, 1 conflicting");
     expect(sessionTooltip(s)).toContain("⚠ overlaps 9f8e7d6c in `calc.py` line 5");
-    expect(reviewText(summary({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe("");
+    expect(reviewText(row({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe("");
     expect(awaitsReview(s)).toBe(true);
-    expect(awaitsReview(summary({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe(false);
-    expect(awaitsReview(summary())).toBe(false);
-    expect(reviewText(summary({ changes: { ...changes, known: false } }))).toBe("changes unknown");
-    expect(sessionTooltip(summary({ changes: { ...changes, known: false } }))).toContain("changes unknown (made outside zwarm-ls)");
+    expect(awaitsReview(row({ changes: { ...changes, pending: 0, conflict: 0 } }))).toBe(false);
+    expect(awaitsReview(row())).toBe(false);
+    expect(reviewText(row({ changes: { ...changes, known: false } }))).toBe("changes unknown");
+    expect(sessionTooltip(row({ changes: { ...changes, known: false } }))).toContain("changes unknown (made outside zwarm-ls)");
+  });
+
+  it("shows what a session cost in its tooltip when the daemon knows it", () => {
+    expect(sessionTooltip(row({ turn: 2, stepCount: 7, costUsd: 0.12345 }))).toContain("turn 2 · 7 steps · $0.1235");
+    expect(sessionTooltip(row())).not.toContain("$");
   });
 
   it("shows the error of a failed session", () => {
-    expect(sessionDescription(summary({ status: "failed", error: "exit 1", latestStep: "x" }))).toContain("exit 1");
+    expect(sessionDescription(row({ status: "failed", error: "exit 1", latestStep: "x" }))).toContain("exit 1");
   });
 
   it("clips long text on one line", () => {
@@ -81,15 +86,15 @@ describe("labels and looks", () => {
   });
 
   it("lets menus tell running sessions from finished ones", () => {
-    expect(contextValue(summary({ status: "pending" }))).toBe("zwarmSession.active");
-    expect(contextValue(summary({ status: "killed" }))).toBe("zwarmSession.done");
+    expect(contextValue(row({ status: "pending" }))).toBe("zwarmSession.active");
+    expect(contextValue(row({ status: "killed" }))).toBe("zwarmSession.done");
   });
 
   it("makes quick pick rows that carry the full id", () => {
-    const row = pickRow(summary({ activity: "running tests" }));
-    expect(row.sessionId).toBe("0123456789abcdef");
-    expect(row.label).toBe("$(sync) 01234567 Fix the parser");
-    expect(row.detail).toBe("running tests");
+    const pick = pickRow(row({ activity: "running tests" }));
+    expect(pick.sessionId).toBe("0123456789abcdef");
+    expect(pick.label).toBe("$(sync) 01234567 Fix the parser");
+    expect(pick.detail).toBe("running tests");
   });
 });
 
@@ -112,20 +117,20 @@ describe("status bar", () => {
 
 describe("upsertSession", () => {
   it("replaces a known session in place and puts a new one first", () => {
-    const list = [summary({ id: "a" }), summary({ id: "b" })];
-    const updated = upsertSession(list, summary({ id: "b", status: "completed" }));
+    const list = [row({ id: "a" }), row({ id: "b" })];
+    const updated = upsertSession(list, row({ id: "b", status: "completed" }));
     expect(updated.map((s) => [s.id, s.status])).toEqual([
       ["a", "running"],
       ["b", "completed"],
     ]);
     expect(list[1].status).toBe("running");
-    expect(upsertSession(list, summary({ id: "c" })).map((s) => s.id)).toEqual(["c", "a", "b"]);
+    expect(upsertSession(list, row({ id: "c" })).map((s) => s.id)).toEqual(["c", "a", "b"]);
   });
 
   it("drops a session the daemon says was deleted", () => {
-    const list = [summary({ id: "a" }), summary({ id: "b" })];
-    expect(applyUpdate(list, { session: summary({ id: "a" }), removed: true }).map((s) => s.id)).toEqual(["b"]);
-    expect(applyUpdate(list, { session: summary({ id: "a", status: "failed" }) })[0].status).toBe("failed");
+    const list = [row({ id: "a" }), row({ id: "b" })];
+    expect(applyUpdate(list, { session: row({ id: "a" }), removed: true }).map((s) => s.id)).toEqual(["b"]);
+    expect(applyUpdate(list, { session: row({ id: "a", status: "failed" }) })[0].status).toBe("failed");
   });
 });
 
@@ -133,7 +138,7 @@ describe("sessionIdFromArg", () => {
   it("reads every way a command is invoked", () => {
     expect(sessionIdFromArg("abc")).toBe("abc");
     expect(sessionIdFromArg({ sessionId: "lens" })).toBe("lens");
-    expect(sessionIdFromArg({ kind: "session", session: summary({ id: "tree" }) })).toBe("tree");
+    expect(sessionIdFromArg({ kind: "session", session: row({ id: "tree" }) })).toBe("tree");
     expect(sessionIdFromArg(undefined)).toBeUndefined();
     expect(sessionIdFromArg("")).toBeUndefined();
     expect(sessionIdFromArg({ kind: "group" })).toBeUndefined();

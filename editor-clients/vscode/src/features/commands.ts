@@ -24,7 +24,7 @@ import {
   type PeekResult,
   type PilotResult,
   type RunTrajectoryResult,
-  type SessionSummary,
+  type SessionRow,
 } from "../protocol";
 import type { OrchestratorFeed } from "./orchestrator";
 import type { SessionStore } from "./sessionStore";
@@ -57,7 +57,7 @@ async function guarded(action: string, method: string, body: () => Promise<void>
 async function pickSession(
   store: SessionStore,
   title: string,
-  filter: (s: SessionSummary) => boolean = () => true,
+  filter: (s: SessionRow) => boolean = () => true,
 ): Promise<string | undefined> {
   await store.refresh();
   const candidates = store.sessions.filter(filter);
@@ -78,7 +78,7 @@ async function sessionFor(
   deps: Deps,
   arg: unknown,
   title: string,
-  filter?: (s: SessionSummary) => boolean,
+  filter?: (s: SessionRow) => boolean,
 ): Promise<string | undefined> {
   return sessionIdFromArg(arg) ?? pickSession(deps.store, title, filter);
 }

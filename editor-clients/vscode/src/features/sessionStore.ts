@@ -7,12 +7,12 @@ import { ContextKeys } from "../common/constants";
 import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
 import { applyUpdate } from "../model/sessions";
-import { Methods, type ListResult, type SessionCounts, type SessionSummary, type SessionUpdated } from "../protocol";
+import { Methods, type ListResult, type SessionCounts, type SessionRow, type SessionUpdated } from "../protocol";
 
 const RELIST_DELAY_MS = 250;
 
 export class SessionStore implements vscode.Disposable {
-  private list: SessionSummary[] = [];
+  private list: SessionRow[] = [];
   private latestCounts: SessionCounts | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -27,7 +27,7 @@ export class SessionStore implements vscode.Disposable {
     );
   }
 
-  get sessions(): SessionSummary[] {
+  get sessions(): SessionRow[] {
     return this.list;
   }
 
@@ -35,7 +35,7 @@ export class SessionStore implements vscode.Disposable {
     return this.latestCounts;
   }
 
-  find(sessionId: string): SessionSummary | undefined {
+  find(sessionId: string): SessionRow | undefined {
     return this.list.find((s) => s.id === sessionId);
   }
 

@@ -13,11 +13,11 @@ import {
   type SessionGroup,
 } from "../model/sessions";
 import { fileDescription, fileLabel, pendingCount } from "../model/changes";
-import type { FileChange, SessionSummary } from "../protocol";
+import type { FileChange, SessionRow } from "../protocol";
 import type { ChangeSets } from "./changes";
 import type { SessionStore } from "./sessionStore";
 
-export type SessionNode = { kind: "session"; session: SessionSummary };
+export type SessionNode = { kind: "session"; session: SessionRow };
 type GroupNode = { kind: "group"; group: SessionGroup };
 type FileNode = { kind: "file"; sessionId: string; file: FileChange };
 type Node = GroupNode | SessionNode | FileNode;
@@ -76,7 +76,7 @@ function groupItem(group: SessionGroup): vscode.TreeItem {
   return item;
 }
 
-function sessionItem(s: SessionSummary): vscode.TreeItem {
+function sessionItem(s: SessionRow): vscode.TreeItem {
   const hasFiles = (s.changes?.files ?? 0) > 0;
   const item = new vscode.TreeItem(
     sessionLabel(s),

@@ -2,7 +2,7 @@
 // text. Everything shown is taken from what the daemon reported; nothing is computed
 // about the sessions themselves beyond choosing words and icons for them.
 
-import type { SessionCounts, SessionSummary, Status } from "../protocol";
+import type { SessionCounts, SessionRow, Status } from "../protocol";
 
 export interface StatusLook {
   /** A codicon id (`$(id)` in labels, `new ThemeIcon(id)` in trees). */
@@ -31,7 +31,7 @@ export function statusLook(status: Status, needsAttention = false): StatusLook {
 export interface SessionGroup {
   key: "active" | "completed" | "failed" | "killed";
   label: string;
-  sessions: SessionSummary[];
+  sessions: SessionRow[];
 }
 
 const GROUP_OF: Record<Status, SessionGroup["key"]> = {
@@ -52,8 +52,8 @@ const GROUP_LABELS: Record<SessionGroup["key"], string> = {
 const GROUP_ORDER: SessionGroup["key"][] = ["active", "failed", "completed", "killed"];
 
 /** Non-empty groups in a fixed order; inside a group, the daemon's order is kept. */
-export function groupSessions(sessions: SessionSummary[]): SessionGroup[] {
-  const buckets = new Map<SessionGroup["key"], SessionSummary[]>();
+export function groupSessions(sessions: SessionRow[]): SessionGroup[] {
+  const buckets = new Map<SessionGroup["key"], SessionRow[]>();
   for (const s of sessions) {
     const key = GROUP_OF[s.status] ?? "killed";
     buckets.set(key, [...(buckets.get(key) ?? []), s]);
@@ -70,17 +70,17 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-export function sessionLabel(s: SessionSummary): string {
+export function sessionLabel(s: SessionRow): string {
   return oneLine(s.task, 60);
 }
 
 /** Whether the session holds hunks nobody decided yet. */
-export function awaitsReview(s: SessionSummary): boolean {
+export function awaitsReview(s: SessionRow): boolean {
   return !!s.changes && s.changes.pending + s.changes.conflict > 0;
 }
 
 /** What is left to review and who else works on the same lines, in a few words. */
-export function reviewText(s: SessionSummary): string {
+export function reviewText(s: SessionRow): string {
   const parts: string[] = [];
   const c = s.changes;
   if (c && !c.known) {
@@ -96,7 +96,7 @@ export function reviewText(s: SessionSummary): string {
 }
 
 /** The grey text after the label: who runs it, what is left to review, what it did last. */
-export function sessionDescription(s: SessionSummary): string {
+export function sessionDescription(s: SessionRow): string {
   const latest = s.status === "failed" && s.error ? s.error : (s.activity ?? s.latestStep);
   const parts = [`${s.adapter} ${s.shortId}`, s.status];
   if (s.needsAttention) {
@@ -113,13 +113,14 @@ export function sessionDescription(s: SessionSummary): string {
 }
 
 /** Markdown for the tree item's hover. */
-export function sessionTooltip(s: SessionSummary): string {
+export function sessionTooltip(s: SessionRow): string {
+  const cost = typeof s.costUsd === "number" ? ` · $${s.costUsd.toFixed(4)}` : "";
   const lines = [
     `**${s.adapter} ${s.shortId}** — ${s.status}${s.needsAttention ? " (needs attention)" : ""}`,
     "",
     oneLine(s.task, 300),
     "",
-    `model \`${s.model}\` · turn ${s.turn} · ${s.stepCount} steps`,
+    `model \`${s.model}\` · turn ${s.turn} · ${s.stepCount} steps${cost}`,
   ];
   const c = s.changes;
   if (c && !c.known) {
@@ -140,12 +141,12 @@ export function sessionTooltip(s: SessionSummary): string {
   return lines.join("\n");
 }
 
-export function isActive(s: SessionSummary): boolean {
+export function isActive(s: SessionRow): boolean {
   return s.status === "running" || s.status === "pending";
 }
 
 /** `viewItem` for menus: actions like End only make sense while a session runs. */
-export function contextValue(s: SessionSummary): string {
+export function contextValue(s: SessionRow): string {
   return isActive(s) ? "zwarmSession.active" : "zwarmSession.done";
 }
 
@@ -156,7 +157,7 @@ export interface PickRow {
   sessionId: string;
 }
 
-export function pickRow(s: SessionSummary): PickRow {
+export function pickRow(s: SessionRow): PickRow {
   const look = statusLook(s.status, s.needsAttention);
   return {
     label: `$(${look.icon.replace("~spin", "")}) ${s.shortId} ${sessionLabel(s)}`,
@@ -194,7 +195,7 @@ export function statusBarTooltip(counts: SessionCounts | undefined): string {
  * Put a pushed summary into the list the daemon last returned: replace the session in
  * place, or put a new one first (the daemon lists newest first).
  */
-export function upsertSession(list: SessionSummary[], s: SessionSummary): SessionSummary[] {
+export function upsertSession(list: SessionRow[], s: SessionRow): SessionRow[] {
   const at = list.findIndex((x) => x.id === s.id);
   if (at < 0) {
     return [s, ...list];
@@ -205,7 +206,7 @@ export function upsertSession(list: SessionSummary[], s: SessionSummary): Sessio
 }
 
 /** A `zwarm/sessionUpdated` push applied to the list: a deleted session leaves it. */
-export function applyUpdate(list: SessionSummary[], update: { session: SessionSummary; removed?: boolean }): SessionSummary[] {
+export function applyUpdate(list: SessionRow[], update: { session: SessionRow; removed?: boolean }): SessionRow[] {
   return update.removed ? list.filter((s) => s.id !== update.session.id) : upsertSession(list, update.session);
 }
 
