@@ -44,6 +44,11 @@ def held_turn(hold: Path) -> list[dict]:
     ]
 
 
+def environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
 def agents_running(log: Path) -> list[int]:
     """Fake agents of this test still alive, found by their FAKE_AGENT_LOG."""
     marker = f"FAKE_AGENT_LOG={log}".encode()
@@ -162,6 +167,12 @@ async def test_ending_a_remote_turn_stops_the_agent_on_the_worker(
     session_id = await start_remote(service, config, "hold on")
     await eventually(lambda: messages(service, session_id) == ["before"])
     assert agents_running(fake_clis), "the agent should be running on the worker"
+    agents = [pid for pid in agents_running(fake_clis)  # not the job's driver: the CLI
+              if b"codex" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert agents
+    for pid in agents:  # it carries its session and turn, as on the daemon's machine
+        assert (environ(pid)["ZWARM_LS_SESSION_ID"], environ(pid)["ZWARM_LS_TURN"]) == \
+            (session_id, "1")
     meta = service.index.meta(session_id)
     assert await asyncio.to_thread(get_executor("ray", config).terminate, service.store, meta, 1)
     assert await until_done(service, session_id) == Status.KILLED

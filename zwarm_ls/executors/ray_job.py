@@ -106,6 +106,7 @@ def send_result(checkout: Path, base: str) -> None:
 
 
 def main() -> int:
+    from ..runner import SESSION_ENV, TURN_ENV, run_turn
     from ..store import SessionMeta, Store, TurnRecord, now_iso
     from ..turns import ExitRecord
 
@@ -134,11 +135,12 @@ def main() -> int:
         (paths.output.with_suffix(".launch.json")).write_text(
             json.dumps({"argv": argv, "cwd": str(checkout)}))
         os.environ.update(spec.get("env") or {})
+        # As on the daemon's machine: the agent and anything it starts carry the session,
+        # so `zwarm-ls kill --all` on the worker finds what an agent left behind.
+        os.environ.update({SESSION_ENV: session_id, TURN_ENV: str(turn)})
         forwarder = Forwarder({"out": paths.output, "err": paths.stderr})
         thread = threading.Thread(target=forwarder.run, daemon=True)
         thread.start()
-        from ..runner import run_turn
-
         run_turn(store, session_id, turn, None)
         forwarder.done.set()
         thread.join()
