@@ -14,7 +14,6 @@ LanguageClient to `python -m zwarm_ls.cli serve`, the reply read from the pipe a
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import shutil
@@ -23,12 +22,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .baseline import Zwarm
 from .gen import StoreSpec, generate_store, tree_bytes
-from .lsp_bench import Observer, make_client, request, start_daemon, stop_daemon
-from .stats import LogFn, Row, latency_rows, percentile, time_async, time_sync
+from .lsp_bench import Observer, make_client, request, settled, start_daemon, stop_daemon
+from .stats import LogFn, Row, freeze_harness, latency_rows, percentile, time_async, time_sync
 from .store_bench import warm_page_cache
 
 HERE = Path(__file__).resolve().parent
@@ -68,30 +66,6 @@ async def quiet(observer: Observer, quiet_s: float = 1.0, limit_s: float = 120.0
         await asyncio.sleep(quiet_s)
         if time.monotonic() > deadline:
             raise TimeoutError("the daemon kept pushing updates with nothing running")
-
-
-def freeze_harness() -> None:
-    """Keep this process's own objects (the generated store's facts, zwarm's modules, the
-    client) out of the garbage collector's full passes before a timed loop, for both
-    sides: otherwise a pass over the harness's heap lands in the timings, which an editor,
-    a process of its own, would not pay. Each reply's objects are collected as usual."""
-    gc.collect()
-    gc.freeze()
-
-
-async def settled(client: Any, limit_s: float = 120.0) -> None:
-    """Wait until the daemon has read every zwarm session's turn files (each then has its
-    step count: every session of the generated store has steps). A pause in pushes is no
-    sign of it: the reading goes on for seconds before the first session is pushed, and
-    lists timed meanwhile would measure a daemon busy parsing 100 MB."""
-    deadline = time.monotonic() + limit_s
-    while True:
-        listed = await request(client, "zwarm/listSessions", {"fields": ["stepCount"]})
-        if all(s.get("stepCount") for s in listed["sessions"]):
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError("the daemon did not finish reading zwarm's turn files")
-        await asyncio.sleep(0.1)
 
 
 async def _ours(project: Path, sessions: int, calls: int) -> DaemonRun:

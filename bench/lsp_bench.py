@@ -41,7 +41,7 @@ from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCRe
 from zwarm_ls.store import SessionMeta, Store, TurnRecord, now_iso
 
 from .gen import StoreSpec, generate_store
-from .stats import LogFn, Row, percentile, time_async
+from .stats import LogFn, Row, freeze_harness, percentile, time_async
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE_AGENT = REPO / "tests" / "fakes" / "fake_agent.py"
@@ -298,6 +298,21 @@ class Meter:
         phase.probes = self.observer.probes
 
 
+async def settled(client: LanguageClient, limit_s: float = 120.0) -> None:
+    """Wait until the daemon has read every zwarm session's turn files (each then has its
+    step count: every session of the generated store has steps). A pause in pushes is no
+    sign of it: the reading goes on for seconds before the first session is pushed, and
+    lists timed meanwhile would measure a daemon busy parsing 100 MB."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        listed = await request(client, "zwarm/listSessions", {"fields": ["stepCount"]})
+        if all(s.get("stepCount") for s in listed["sessions"]):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the daemon did not finish reading zwarm's turn files")
+        await asyncio.sleep(0.1)
+
+
 async def delegate_round_trips(client: LanguageClient, observer: Observer, n: int) -> list[float]:
     """delegate -> the sessionUpdated that reports it finished, through the fake codex."""
     out = []
@@ -408,6 +423,8 @@ async def run(tmp: Path, cfg: LspConfig, log: LogFn) -> list[Row]:
             return result["counts"]["total"] >= cfg.seeded_sessions
         await until(indexed, 60)
         ready_ms = (time.perf_counter() - started) * 1000
+        await settled(client)
+        freeze_harness()
         delegate = await delegate_round_trips(client, observer, cfg.delegates)
         log(f"lsp: daemon ready in {ready_ms:.0f} ms; {cfg.delegates} delegates via fake codex")
         idle = await idle_phase(client, observer, pid, peek_id, cfg)
