@@ -30,8 +30,8 @@ from pydantic import ValidationError
 
 from .adapters import get_adapter
 from .adapters.base import StepDraft, TurnState
-from .costs import estimate_cost
 from .errors import AmbiguousSession, SessionNotFound
+from .foreign import ForeignTotals, Settled, SettledCache, settle_turns, turn_stamps
 from .protocol import (
     Anchor,
     ChangeCounts,
@@ -84,39 +84,6 @@ class Change:
     new_steps: list[Step] = field(default_factory=list)
     status_changed: bool = False
     removed: bool = False
-
-
-@dataclass
-class ForeignTotals:
-    """Usage and cost of a session zwarm wrote, summed over its turn files: zwarm kept
-    only the last turn's counts, and no cost at all."""
-
-    turns: set[int] = field(default_factory=set)
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    reported: list[float] = field(default_factory=list)
-    # The last running total seen per thread, for CLIs that report one (Codex resume).
-    thread_totals: dict[str, TokenUsage] = field(default_factory=dict)
-
-    def add(self, turn: int, state: TurnState, cumulative: bool) -> None:
-        """Count turn `turn` (read in order) once. A resumed Codex thread reports the
-        thread's running total, so only what it added since the thread's last turn counts."""
-        if turn in self.turns:
-            return
-        self.turns.add(turn)
-        own = state.usage
-        if cumulative and state.resume_id:
-            earlier = self.thread_totals.get(state.resume_id)
-            self.thread_totals[state.resume_id] = state.usage
-            if earlier is not None:
-                own = state.usage.minus(earlier)
-        self.usage = self.usage.plus(own)
-        if state.reported_cost is not None:
-            self.reported.append(state.reported_cost)
-
-    def cost(self, model: str) -> float | None:
-        if self.reported:
-            return round(sum(self.reported), 6)
-        return estimate_cost(model, self.usage)
 
 
 # zwarm's claude sessions name cached input the way the Anthropic API does.
@@ -184,15 +151,6 @@ class TailRead:
     drafts: list[StepDraft]
     moved: bool  # bytes were consumed (the live state may have changed)
     exit_rec: ExitRecord | None
-
-
-@dataclass
-class Settled:
-    """What reading a finished zwarm session's turn files taught, without its steps."""
-
-    totals: ForeignTotals
-    step_count: int
-    latest_step: str | None
 
 
 @dataclass
@@ -509,7 +467,11 @@ class Index:
         """Read the turn files of finished sessions that zwarm itself wrote (no per-turn
         records), once, so their step count, usage and cost come from what the CLI
         reported rather than from zwarm's last-turn totals. Runs in the background after
-        start; each session is parsed without holding the index, and no step is kept."""
+        start; each session is parsed without holding the index, and no step is kept.
+        What an earlier start read, and whose files have not changed, comes from the
+        settled cache instead."""
+        cache = SettledCache(self.store)
+        cache.load()
         changes = []
         for session_id in self.ids():
             with self._lock:
@@ -520,7 +482,11 @@ class Index:
                 meta = entry.meta
             settled = None
             with self._isolated(session_id):
-                settled = _settle_turns(self.store, meta)
+                stamps = turn_stamps(self.store, meta)  # before reading: a write moves them
+                settled = cache.get(session_id, stamps)
+                if settled is None:
+                    settled = settle_turns(self.store, meta, LATEST_PREVIEW_CHARS)
+                    cache.put(session_id, stamps, settled)
             with self._lock:
                 if settled is None or self._entries.get(session_id) is not entry or \
                         entry.meta is not meta:
@@ -528,6 +494,7 @@ class Index:
                 entry.settled, entry.foreign = settled, settled.totals
                 entry.touch()
                 changes.append(Change(session_id, self._summary(entry)))
+        cache.save(keep=set(self.ids()))
         return changes
 
     def steps(self, session_id: str, since: int = 0) -> list[Step]:
@@ -688,20 +655,6 @@ def _to_steps(drafts: list[StepDraft], turn: int, first_index: int) -> list[Step
     return [Step(index=first_index + i, turn=turn, kind=d.kind, ts=d.ts or now_iso(),
                  summary=d.summary, detail=d.detail, files=d.files, exit_code=d.exit_code)
             for i, d in enumerate(drafts)]
-
-
-def _settle_turns(store: Store, meta: SessionMeta) -> Settled:
-    """Count a finished zwarm session's steps and sum its usage from its turn files."""
-    adapter = get_adapter(meta.adapter)
-    totals, count, latest = ForeignTotals(), 0, None
-    for turn in range(1, meta.turn + 1):
-        reader = TurnReader(adapter, store.turn_paths(meta.id, turn).output)
-        drafts = reader.read_new(final=True)
-        count += len(drafts)
-        latest = next((clip(d.summary, LATEST_PREVIEW_CHARS) for d in reversed(drafts)
-                       if d.kind != "usage"), latest)
-        totals.add(turn, reader.state, adapter.cumulative_usage)
-    return Settled(totals, count, latest)
 
 
 def _reread_steps(store: Store, meta: SessionMeta, turn_starts: dict[int, int], since: int,

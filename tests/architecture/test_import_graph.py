@@ -15,7 +15,8 @@ ENTRY_POINTS = {"zwarm_ls.server", "zwarm_ls.cli"}
 FOUNDATION_PREFIXES = (
     "zwarm_ls.text", "zwarm_ls.aio", "zwarm_ls.errors", "zwarm_ls.protocol", "zwarm_ls.config",
     "zwarm_ls.store", "zwarm_ls.costs", "zwarm_ls.adapters", "zwarm_ls.turns",
-    "zwarm_ls.runner", "zwarm_ls.index", "zwarm_ls.changes", "zwarm_ls.executors",
+    "zwarm_ls.runner", "zwarm_ls.foreign", "zwarm_ls.index", "zwarm_ls.changes",
+    "zwarm_ls.executors",
     "zwarm_ls.models", "zwarm_ls.trust",
 )
 
