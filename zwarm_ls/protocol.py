@@ -157,8 +157,7 @@ class SessionRow(Model):
     turn: int
     updated_at: str
     step_count: int = 0
-    latest_step: str | None = None
-    latest_message: str | None = None
+    latest_step: str | None = None  # what the session did last (a preview)
     activity: str | None = None
     needs_attention: bool = False
     cost_usd: float | None = None
@@ -176,6 +175,9 @@ class SessionSummary(SessionRow):
     """A row and the session's details: sessionUpdated, waitSessions, and every
     in-process reader (CLI, pilot, orchestrator)."""
 
+    # The agent's last reply (a preview): often the latest step again, so rows leave it
+    # to peekSession, which a client asks when it shows it (a tooltip).
+    latest_message: str | None = None
     working_dir: str
     created_at: str
     usage: TokenUsage = Field(default_factory=TokenUsage)

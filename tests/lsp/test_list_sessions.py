@@ -89,7 +89,7 @@ async def test_the_list_sends_rows_and_details_on_request(start_client, project:
     client, _ = await start_client()
     rows = (await request(client, "zwarm/listSessions", {}))["sessions"]
     paged = (await request(client, "zwarm/listSessions", {"limit": 2}))["sessions"]
-    details = {"workingDir", "createdAt", "usage", "source", "exitCode"}
+    details = {"workingDir", "createdAt", "usage", "source", "exitCode", "latestMessage"}
     for row in [*rows, *paged]:
         assert {"id", "shortId", "task", "status", "turn", "updatedAt", "stepCount"} <= set(row)
         assert not details & set(row), row  # a list renders none of them

@@ -149,6 +149,23 @@ drive(async ({ page, results, shot }) => {
   await shot("08-hover");
   await page.mouse.move(5, 450);
 
+  // 8b. The Sessions row's tooltip, written on hover: the row's facts and the agent's last
+  // reply, which the extension asks the daemon for then (list rows leave it out).
+  const tooltip = ".workbench-hover, .monaco-hover:not(.hidden)";
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(SIDEBAR_ROW, { hasText: shortId }).first().hover();
+    try {
+      results.texts.sessionTooltip = await waitText(page, tooltip, (t) => t.includes("added the number check"), "the session row's tooltip", { timeout: 10_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 3) {
+        throw error;
+      }
+      await page.mouse.move(5, 450); // tooltips open on a fresh move onto the row
+    }
+  }
+  await page.mouse.move(5, 450);
+
   // 9. A context menu action on the finished session: Check. The item is chosen with
   // the keyboard: a mouse click on a menu item right after the menu opened is sometimes
   // dropped by VS Code's menu (seen here), Enter on the focused item is not.

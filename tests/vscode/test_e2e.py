@@ -342,6 +342,10 @@ def test_delegate_selection_follow_and_open_trajectory(tmp_path: Path) -> None:
     assert texts["hover"].count(f"written by codex session {short}") == 1, texts["hover"]
     assert "turn 1" in texts["hover"] and "calc.py" in texts["hover"], texts["hover"]
 
+    # The Sessions row's tooltip: what the row says, and the agent's last reply.
+    assert f"codex {short}" in texts["sessionTooltip"], texts["sessionTooltip"]
+    assert "added the number check" in texts["sessionTooltip"]
+
     # Check from the context menu of the finished session.
     assert "Converse…" in texts["contextMenuCompleted"]
     assert "End Session" not in texts["contextMenuCompleted"]

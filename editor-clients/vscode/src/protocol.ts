@@ -55,7 +55,6 @@ export interface SessionRow {
   updatedAt: string;
   stepCount: number;
   latestStep?: string;
-  latestMessage?: string;
   activity?: string;
   needsAttention: boolean;
   costUsd?: number;
@@ -70,6 +69,7 @@ export interface SessionRow {
 
 /** A row with the session's details (sessionUpdated, waitSessions). */
 export interface SessionSummary extends SessionRow {
+  latestMessage?: string;
   workingDir: string;
   createdAt: string;
   usage?: TokenUsage;

@@ -76,6 +76,11 @@ describe("labels and looks", () => {
     expect(sessionTooltip(row())).not.toContain("$");
   });
 
+  it("quotes the agent's last reply in the tooltip when it is given", () => {
+    expect(sessionTooltip(row(), "Fixed the parser; tests pass.")).toContain("> Fixed the parser; tests pass.");
+    expect(sessionTooltip(row())).not.toContain(">");
+  });
+
   it("shows the error of a failed session", () => {
     expect(sessionDescription(row({ status: "failed", error: "exit 1", latestStep: "x" }))).toContain("exit 1");
   });

@@ -7,7 +7,7 @@ import { ContextKeys } from "../common/constants";
 import { logError } from "../common/logging";
 import type { Daemon } from "../common/server";
 import { applyUpdate } from "../model/sessions";
-import { Methods, type ListResult, type SessionCounts, type SessionRow, type SessionUpdated } from "../protocol";
+import { Methods, type ListResult, type PeekResult, type SessionCounts, type SessionRow, type SessionUpdated } from "../protocol";
 
 const RELIST_DELAY_MS = 250;
 
@@ -37,6 +37,16 @@ export class SessionStore implements vscode.Disposable {
 
   find(sessionId: string): SessionRow | undefined {
     return this.list.find((s) => s.id === sessionId);
+  }
+
+  /** The agent's last reply, which rows leave out: asked when a tooltip shows it. */
+  async latestMessage(sessionId: string): Promise<string | undefined> {
+    try {
+      return (await this.daemon.request<PeekResult>(Methods.peek, { sessionId })).latestMessage;
+    } catch (error) {
+      logError("peeking a session", error);
+      return undefined;
+    }
   }
 
   async refresh(): Promise<void> {

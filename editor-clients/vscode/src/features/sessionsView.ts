@@ -61,6 +61,15 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     return node.kind === "session" ? sessionItem(node.session) : fileItem(node.sessionId, node.file);
   }
 
+  /** The tooltip, on hover: the row and the agent's last reply, which rows leave out. */
+  async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
+    if (node.kind === "session") {
+      const latest = await this.store.latestMessage(node.session.id);
+      item.tooltip = new vscode.MarkdownString(sessionTooltip(node.session, latest));
+    }
+    return item;
+  }
+
   dispose(): void {
     this.subscription.dispose();
     this.changed.dispose();
@@ -85,7 +94,7 @@ function sessionItem(s: SessionRow): vscode.TreeItem {
   // The id includes the status so VS Code redraws the row when the session moves group.
   item.id = `session:${s.id}:${s.status}`;
   item.description = sessionDescription(s);
-  item.tooltip = new vscode.MarkdownString(sessionTooltip(s));
+  // No tooltip here: resolveTreeItem writes it on hover (only an unset one is resolved).
   const look = statusLook(s.status, s.needsAttention);
   item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
   const pending = (s.changes?.pending ?? 0) + (s.changes?.conflict ?? 0);

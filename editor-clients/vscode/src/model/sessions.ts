@@ -113,7 +113,8 @@ export function sessionDescription(s: SessionRow): string {
 }
 
 /** Markdown for the tree item's hover. */
-export function sessionTooltip(s: SessionRow): string {
+/** `latestMessage`: the agent's last reply, which rows leave out (peekSession has it). */
+export function sessionTooltip(s: SessionRow, latestMessage?: string): string {
   const cost = typeof s.costUsd === "number" ? ` · $${s.costUsd.toFixed(4)}` : "";
   const lines = [
     `**${s.adapter} ${s.shortId}** — ${s.status}${s.needsAttention ? " (needs attention)" : ""}`,
@@ -132,8 +133,8 @@ export function sessionTooltip(s: SessionRow): string {
   for (const o of s.overlaps) {
     lines.push("", `⚠ overlaps ${o.shortId} in \`${o.path.replace(/^.*\//, "")}\` line ${o.range.start.line + 1}`);
   }
-  if (s.latestMessage) {
-    lines.push("", `> ${oneLine(s.latestMessage, 200)}`);
+  if (latestMessage) {
+    lines.push("", `> ${oneLine(latestMessage, 200)}`);
   }
   if (s.error) {
     lines.push("", `**error**: ${oneLine(s.error, 200)}`);
@@ -162,7 +163,7 @@ export function pickRow(s: SessionRow): PickRow {
   return {
     label: `$(${look.icon.replace("~spin", "")}) ${s.shortId} ${sessionLabel(s)}`,
     description: `${s.adapter} · ${s.status}`,
-    detail: oneLine(s.activity ?? s.latestStep ?? s.latestMessage ?? "", 100),
+    detail: oneLine(s.activity ?? s.latestStep ?? "", 100),
     sessionId: s.id,
   };
 }
