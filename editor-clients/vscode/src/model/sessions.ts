@@ -112,8 +112,8 @@ export function sessionDescription(s: SessionRow): string {
   return parts.join(" · ");
 }
 
-/** Markdown for the tree item's hover. */
-/** `latestMessage`: the agent's last reply, which rows leave out (peekSession has it). */
+/** Markdown for the tree item's hover; `latestMessage` is the agent's last reply, which
+ * rows leave out (peekSession has it). */
 export function sessionTooltip(s: SessionRow, latestMessage?: string): string {
   const cost = typeof s.costUsd === "number" ? ` · $${s.costUsd.toFixed(4)}` : "";
   const lines = [
