@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +32,12 @@ async def test_wait_event_says_whether_the_event_came() -> None:
     assert await wait_event(event, 0.01) is False
     event.set()
     assert await wait_event(event, 0.01) is True
+
+
+def test_the_package_bounds_waits_with_asyncio_timeout() -> None:
+    """The same loss of a cancel hides in every `asyncio.wait_for` on 3.11 (a run cancelled
+    as its tool finished would go on to the next step): the package uses asyncio.timeout."""
+    package = Path(__file__).resolve().parents[1] / "zwarm_ls"
+    users = [str(path.relative_to(package)) for path in sorted(package.rglob("*.py"))
+             if re.search(r"\bwait_for\(", path.read_text(encoding="utf-8"))]
+    assert users == []

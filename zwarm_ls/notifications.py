@@ -110,7 +110,8 @@ class SessionNotifier:
         if s.status.is_active and token is None:
             token = f"zwarm/{s.id}"
             try:
-                await asyncio.wait_for(progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S)
+                async with asyncio.timeout(PROGRESS_CREATE_TIMEOUT_S):
+                    await progress.create_async(token)
             except Exception as exc:  # the client refused or did not answer
                 log.info("no progress token for %s: %s", s.short_id, exc)
                 return

@@ -212,7 +212,8 @@ async def on_shutdown(ls: ZwarmServer, _params: Any) -> None:
     bookkeeping still in flight (the agents and their runners go on regardless)."""
     if ls._service:
         try:
-            await asyncio.wait_for(ls._service.stop(), SHUTDOWN_LIMIT_S)
+            async with asyncio.timeout(SHUTDOWN_LIMIT_S):
+                await ls._service.stop()
         except TimeoutError:
             log.warning("shutdown: background work still running after %.0f s; leaving it",
                         SHUTDOWN_LIMIT_S)

@@ -152,7 +152,8 @@ class SessionService:
         if self._ready.is_set():
             return
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._ready.wait()
         except TimeoutError:
             raise StoreError("the session index is still being built",
                              hint="try again in a moment") from None

@@ -231,7 +231,8 @@ class Relay:
             with contextlib.suppress(OSError):  # a blip of the head: ask again next time
                 info = await asyncio.to_thread(api.info, submission_id)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(tailing, 10)
+            async with asyncio.timeout(10):
+                await tailing
         tailing.cancel()
         # The whole log once more: whatever the tail missed at the end is filled in by
         # offset, nothing is written twice.

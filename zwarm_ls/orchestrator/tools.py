@@ -249,15 +249,16 @@ async def _bash(ctx: ToolContext, p: BashParams) -> BaseModel:
     readers = asyncio.gather(_read_capped(proc.stdout, cap), _read_capped(proc.stderr, cap))
     timed_out = False
     try:
-        await asyncio.wait_for(proc.wait(), timeout=limit)
+        async with asyncio.timeout(limit):
+            await proc.wait()
     except TimeoutError:
         timed_out = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group: no stray children
         await proc.wait()
     try:
-        (out, out_cut), (err, err_cut) = await asyncio.wait_for(asyncio.shield(readers),
-                                                                 timeout=5)
+        async with asyncio.timeout(5):
+            (out, out_cut), (err, err_cut) = await asyncio.shield(readers)
     except TimeoutError:
         # Something the command started in the background still holds the pipes.
         with contextlib.suppress(ProcessLookupError):
@@ -273,8 +274,8 @@ async def _chat(ctx: ToolContext, p: ChatParams) -> BaseModel:
         await ctx.user.tell(p.message)
         return ChatResult(delivered=True)
     try:
-        answer = await asyncio.wait_for(ctx.user.ask(p.message, p.options),
-                                        timeout=ctx.config.chat_timeout_s)
+        async with asyncio.timeout(ctx.config.chat_timeout_s):
+            answer = await ctx.user.ask(p.message, p.options)
     except TimeoutError:
         return ChatResult(delivered=True, note="the user did not answer in time; carry on with "
                                                "a sensible default")
@@ -423,7 +424,10 @@ class Toolbox:
             return _invalid(exc)
         limit = tool.time_limit(self.ctx, args)
         try:
-            result = await asyncio.wait_for(tool.run(self.ctx, args), timeout=limit)
+            # asyncio.timeout, not wait_for: on 3.11 a run cancelled just as its tool
+            # finished would lose the cancel and go on to the next step.
+            async with asyncio.timeout(limit):
+                result = await tool.run(self.ctx, args)
         except ZwarmError as exc:
             return error_payload(exc.message, exc.hint, exc.code)
         except TimeoutError:

@@ -505,7 +505,8 @@ class QualityWatcher(Watcher):
             self.failures += 1
             return f"`{shown}` could not be started: {exc}"
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), timeout=self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                out, _ = await proc.communicate()
         except TimeoutError:
             self.failures += 1
             return f"`{shown}` did not finish within {self.timeout_s:g}s"
