@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -261,6 +262,14 @@ async def test_subscribers_see_every_step_once_in_order(service, scenario):
     assert [s.summary for s in seen if s.kind == "message"] == [f"m{i}" for i in range(20)]
 
 
+async def counts_recorded(svc: SessionService, session_id: str) -> None:
+    for _ in range(int(TIMEOUT / 0.05)):
+        if "changes" in (svc.store.read_meta(session_id).model_extra or {}):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"session {session_id}: change counts never recorded")
+
+
 async def test_needs_attention_until_someone_looks(service):
     started = await service.delegate(DelegateParams(task="look at me"))
     await finish(service, started.session_id)
@@ -268,7 +277,9 @@ async def test_needs_attention_until_someone_looks(service):
     assert listed.sessions[0].needs_attention and listed.counts.needs_attention == 1
     await service.check(SessionRef(session_id=started.session_id))
     assert not (await service.list(ListParams())).sessions[0].needs_attention
-    # Looking again writes nothing: no update for other windows to echo back.
+    # Looking again writes nothing: no update for other windows to echo back. (Once the
+    # change-set counts the finished turn gets in the background are written.)
+    await counts_recorded(service, started.session_id)
     looked_at = service.store.read_meta(started.session_id).updated_at
     await service.trajectory(TrajectoryParams(session_id=started.session_id))
     await service.check(SessionRef(session_id=started.session_id))
