@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,12 +66,14 @@ class ForeignTotals:
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> ForeignTotals:
-        usage = {k: v for k, v in data["usage"].items() if k in TokenUsage.model_fields}
-        return cls(turns=set(data["turns"]), usage=TokenUsage(**usage),
+        return cls(turns=set(data["turns"]), usage=_usage(data["usage"]),
                    reported=[float(r) for r in data["reported"]],
-                   thread_totals={k: TokenUsage(**{n: c for n, c in v.items()
-                                                   if n in TokenUsage.model_fields})
-                                  for k, v in data["thread_totals"].items()})
+                   thread_totals={k: _usage(v) for k, v in data["thread_totals"].items()})
+
+
+def _usage(dumped: dict[str, Any]) -> TokenUsage:
+    """A TokenUsage from its dump (which carries the computed total as well)."""
+    return TokenUsage(**{k: v for k, v in dumped.items() if k in TokenUsage.model_fields})
 
 
 @dataclass
@@ -113,13 +114,13 @@ def turn_stamps(store: Store, meta: SessionMeta) -> Stamps:
 class SettledCache:
     """settled.json: per session, its turn files' stamps and what reading them taught.
     A damaged or foreign file is ignored (and rewritten); two daemons writing it at once
-    each write whole files (the last one wins, and both hold the same facts)."""
+    each write whole files (the last one wins, and both hold the same facts). Used by one
+    thread at a time (the index's background settling)."""
 
     def __init__(self, store: Store):
         self.path = store.journal.parent / "settled.json"
         self._entries: dict[str, Any] = {}
         self._dirty = False
-        self._lock = threading.Lock()
 
     def load(self) -> None:
         try:
@@ -142,19 +143,17 @@ class SettledCache:
             return None  # a damaged entry: read the files again
 
     def put(self, session_id: str, stamps: Stamps, settled: Settled) -> None:
-        with self._lock:
-            self._entries[session_id] = {
-                "stamps": stamps, "step_count": settled.step_count,
-                "latest_step": settled.latest_step, "totals": settled.totals.dump()}
-            self._dirty = True
+        self._entries[session_id] = {
+            "stamps": stamps, "step_count": settled.step_count,
+            "latest_step": settled.latest_step, "totals": settled.totals.dump()}
+        self._dirty = True
 
     def save(self, keep: set[str]) -> None:
         """Write what changed, for the sessions in `keep` (deleted ones are dropped)."""
-        with self._lock:
-            if not self._dirty and set(self._entries) <= keep:
-                return
-            sessions = {k: v for k, v in self._entries.items() if k in keep}
-            self._dirty = False
+        if not self._dirty and set(self._entries) <= keep:
+            return
+        sessions = {k: v for k, v in self._entries.items() if k in keep}
+        self._dirty = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_json_atomic(self.path, {"version": CACHE_VERSION, "sessions": sessions})
